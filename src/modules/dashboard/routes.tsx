@@ -1,0 +1,13 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../../platform/http/env.ts';
+import { requestContext } from '../../platform/http/env.ts';
+import { renderAdmin } from '../../platform/http/render.tsx';
+import { workspaceSummary } from './service.ts';
+import { DashboardView } from './views/dashboard.tsx';
+
+export const dashboardPages = new Hono<AppEnv>();
+
+dashboardPages.get('/admin', async (c) => {
+  const summary = await workspaceSummary(requestContext(c));
+  return renderAdmin(c, 'Dashboard', <DashboardView summary={summary} />);
+});

@@ -1,0 +1,62 @@
+import { PageHeader } from '../../../platform/ui/components.tsx';
+import type { WorkspaceSummary } from '../service.ts';
+
+export function DashboardView({ summary }: { summary: WorkspaceSummary }) {
+  return (
+    <>
+      <PageHeader
+        title={`Welcome to ${summary.tenantName}`}
+        description="The back office behind your Trust Center: every public promise is backed here by a working control."
+      />
+      <ul class="stat-grid">
+        <li class="stat">
+          <span class="stat__label">Database</span>
+          <span class="stat__value">{summary.engine === 'pglite' ? 'Embedded' : 'PostgreSQL'}</span>
+          <span class="stat__note">{summary.engine === 'pglite' ? 'PGlite in the data directory' : 'External server'}</span>
+        </li>
+        <li class="stat">
+          <span class="stat__label">Mail</span>
+          <span class="stat__value">{summary.mailMode === 'smtp' ? 'SMTP' : 'Kept as files'}</span>
+          <span class="stat__note">
+            <a href="/admin/outbox">
+              {summary.messages} message{summary.messages === 1 ? '' : 's'} in the outbox
+            </a>
+          </span>
+        </li>
+        <li class="stat">
+          <span class="stat__label">API tokens</span>
+          <span class="stat__value">{summary.activeTokens}</span>
+          <span class="stat__note">
+            <a href="/admin/api-tokens">active</a>
+          </span>
+        </li>
+        <li class="stat">
+          <span class="stat__label">Public site</span>
+          <span class="stat__value">{summary.hosts[0] ?? 'Any host'}</span>
+          <span class="stat__note">
+            <a href="/">Open the Trust Center</a>
+          </span>
+        </li>
+      </ul>
+      <section class="panel" aria-labelledby="next-title">
+        <h2 id="next-title" class="panel__title">
+          Next steps
+        </h2>
+        <ol class="checklist">
+          <li>
+            Configure outgoing mail with <code>SMTP_URL</code> so invitations and notices reach people; until then they wait in
+            the <a href="/admin/outbox">outbox</a>.
+          </li>
+          <li>
+            Point your Trust Center’s host name at this server with <code>candor tenant create --host</code>, or keep using any
+            host while this is the only workspace.
+          </li>
+          <li>
+            Create an <a href="/admin/api-tokens">API token</a> for automation; the API is described at{' '}
+            <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
+          </li>
+        </ol>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,124 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../platform/db/client.ts';
+import { Conflict, NotFound } from '../../platform/errors.ts';
+import { NewTenant, type Tenant } from './schema.ts';
+import {
+  countTenants,
+  deleteTenantRow,
+  findTenantByHost,
+  findTenantById,
+  findTenantBySlug,
+  hostlessTenants,
+  insertTenant,
+  listTenants,
+  tenantsClaimingHosts,
+} from './store.ts';
+
+// Serializes tenant creation so two concurrent creates cannot claim the same slug or host.
+const TENANT_WRITE_LOCK = 7_201_312;
+
+export async function createTenant(db: Database, input: NewTenant): Promise<Tenant> {
+  const data = NewTenant.parse(input);
+  const hosts = [...new Set(data.hosts)];
+  const tenant = await db.withSystem(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${TENANT_WRITE_LOCK}::bigint)`);
+    if (await findTenantBySlug(tx, data.slug)) throw new Conflict(`a tenant with slug "${data.slug}" already exists`);
+    if (hosts.length === 0) {
+      const [catchAll] = await hostlessTenants(tx, 1);
+      if (catchAll) {
+        throw new Conflict(`tenant "${catchAll.slug}" already serves every unclaimed host name; give this tenant a host`);
+      }
+    }
+    const [claimed] = await tenantsClaimingHosts(tx, hosts);
+    if (claimed) {
+      const host = claimed.hosts.find((h) => hosts.includes(h));
+      throw new Conflict(`host ${host} already belongs to tenant "${claimed.slug}"`);
+    }
+    return insertTenant(tx, { slug: data.slug, name: data.name, hosts, contactEmail: data.contactEmail ?? null });
+  });
+  forgetResolvedHosts();
+  return tenant;
+}
+
+export function findTenant(db: Database, slug: string): Promise<Tenant | undefined> {
+  return db.withSystem((tx) => findTenantBySlug(tx, slug));
+}
+
+export async function requireTenant(db: Database, slug: string): Promise<Tenant> {
+  const tenant = await findTenant(db, slug);
+  if (!tenant) throw new NotFound('tenant', slug);
+  return tenant;
+}
+
+export function getTenant(db: Database, id: string): Promise<Tenant | undefined> {
+  return db.withSystem((tx) => findTenantById(tx, id));
+}
+
+/**
+ * A fresh install has no tenant: create one so `npm start` works with no configuration at all.
+ * Returns the tenant that was created, or undefined when tenants already exist.
+ */
+export async function ensureFirstTenant(db: Database): Promise<Tenant | undefined> {
+  const existing = await db.withSystem((tx) => countTenants(tx));
+  if (existing > 0) return undefined;
+  try {
+    return await createTenant(db, { slug: 'default', name: 'Your Company' });
+  } catch (error) {
+    if (error instanceof Conflict) return undefined; // another process created it first
+    throw error;
+  }
+}
+
+export async function deleteTenant(db: Database, slug: string): Promise<void> {
+  const tenant = await requireTenant(db, slug);
+  await db.withSystem((tx) => deleteTenantRow(tx, tenant.id));
+  forgetResolvedHosts();
+}
+
+// Host → tenant answers are kept briefly: every request resolves its tenant, and tenants rarely move.
+const HOST_CACHE_MS = 5_000;
+const resolved = new Map<string, { tenant: Tenant | undefined; until: number }>();
+
+function forgetResolvedHosts(): void {
+  resolved.clear();
+}
+
+/**
+ * The tenant a request's Host header names. A host no tenant claims goes to the one tenant that names no
+ * hosts (the first tenant of an install, unless given hosts), so a single-tenant install needs no setup.
+ */
+export async function resolveTenantForHost(db: Database, hostHeader: string): Promise<Tenant | undefined> {
+  const host = normalizeHost(hostHeader);
+  const now = Date.now();
+  const cached = resolved.get(host);
+  if (cached && cached.until > now) return cached.tenant;
+  const tenant = await db.withSystem(async (tx) => {
+    const byHost = await findTenantByHost(tx, host);
+    if (byHost) return byHost;
+    const [catchAll] = await hostlessTenants(tx, 1);
+    return catchAll;
+  });
+  if (resolved.size > 10_000) resolved.clear(); // bounded: Host headers are attacker-chosen
+  resolved.set(host, { tenant, until: now + HOST_CACHE_MS });
+  return tenant;
+}
+
+/** Lower-cases and strips the port: `Trust.Example.com:8443` → `trust.example.com`. */
+export function normalizeHost(hostHeader: string): string {
+  const host = hostHeader.trim().toLowerCase();
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  return host.replace(/:\d+$/, '');
+}
+
+/** The base URL people use for this tenant: its first host name, else the configured public URL. */
+export function tenantBaseUrl(publicUrl: string, tenant: { hosts: string[] }): string {
+  const host = tenant.hosts[0];
+  if (!host) return publicUrl;
+  const url = new URL(publicUrl);
+  url.hostname = host;
+  return url.toString().replace(/\/+$/, '');
+}
+
+export function listAllTenants(db: Database, limit = 1000): Promise<Tenant[]> {
+  return db.withSystem((tx) => listTenants(tx, limit));
+}

@@ -1,0 +1,59 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.ts';
+import { mailOutbox } from './tables.ts';
+
+export type OutboxRow = typeof mailOutbox.$inferSelect;
+
+export async function insertOutboxMail(
+  tx: Tx,
+  row: { tenantId: string; to: string[]; subject: string; text: string; html: string | null; headers: Record<string, string> },
+): Promise<string> {
+  const [created] = await tx.insert(mailOutbox).values(row).returning({ id: mailOutbox.id });
+  if (!created) throw new Error('outbox insert returned nothing');
+  return created.id;
+}
+
+/** Locks one message for delivery so two workers never send it twice. */
+export async function lockOutboxMail(tx: Tx, tenantId: string, id: string): Promise<OutboxRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(mailOutbox)
+    .where(and(eq(mailOutbox.tenantId, tenantId), eq(mailOutbox.id, id)))
+    .for('update');
+  return row;
+}
+
+export async function updateOutboxMail(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  change: Partial<Pick<OutboxRow, 'status' | 'attempts' | 'lastError' | 'messageId' | 'emlPath' | 'sentAt' | 'nextAttemptAt'>>,
+): Promise<void> {
+  await tx
+    .update(mailOutbox)
+    .set(change)
+    .where(and(eq(mailOutbox.tenantId, tenantId), eq(mailOutbox.id, id)));
+}
+
+export async function listOutboxRows(tx: Tx, limit: number, offset: number): Promise<OutboxRow[]> {
+  return tx.select().from(mailOutbox).orderBy(desc(mailOutbox.createdAt)).limit(limit).offset(offset);
+}
+
+export async function countOutboxRows(tx: Tx): Promise<number> {
+  const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(mailOutbox);
+  return row?.n ?? 0;
+}
+
+export async function findOutboxRow(tx: Tx, id: string): Promise<OutboxRow | undefined> {
+  const [row] = await tx.select().from(mailOutbox).where(eq(mailOutbox.id, id));
+  return row;
+}
+
+/** Queued messages whose delivery job is long overdue (lost with a crashed worker's queue state). */
+export async function staleQueuedMail(tx: Tx, olderThan: Date): Promise<{ tenantId: string; id: string }[]> {
+  return tx
+    .select({ tenantId: mailOutbox.tenantId, id: mailOutbox.id })
+    .from(mailOutbox)
+    .where(and(eq(mailOutbox.status, 'queued'), sql`${mailOutbox.nextAttemptAt} < ${olderThan}`))
+    .limit(100);
+}

@@ -1,0 +1,125 @@
+import type { Server } from 'node:http';
+import type net from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from './app.tsx';
+import { printSetupLink } from './cli/commands.ts';
+import { serveControlSocket } from './cli/control.ts';
+import type { CommandIO } from './cli/io.ts';
+import { type Config, ConfigError, ensureDataDir } from './config.ts';
+import { createDemo } from './modules/demo/service.ts';
+import { needsOwner } from './modules/identity/service.ts';
+import { ensureFirstTenant, listAllTenants } from './modules/tenants/service.ts';
+import type { Runtime } from './platform/context.ts';
+import { type DataDirLock, lockDataDir } from './platform/db/lock.ts';
+import { closeRuntime, createRuntime } from './runtime.ts';
+
+export interface RunningServer {
+  runtime: Runtime;
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, stops jobs, closes the database, frees the lock. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  demo?: boolean;
+  io: CommandIO;
+}
+
+// Setup links are printed for at most this many tenants; a hosting install lists the rest with the CLI.
+const SETUP_LINKS_AT_START = 20;
+
+/** `candor start`: the whole product in one process. */
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  ensureDataDir(config.dataDir);
+  const lock: DataDirLock | undefined = config.engine === 'pglite' ? lockDataDir(config.dataDir) : undefined;
+  let runtime: Runtime | undefined;
+  try {
+    runtime = await createRuntime(config);
+    await runtime.jobs.start({ work: config.runJobs });
+    if (options.demo) await createDemo(runtime);
+    await ensureFirstTenant(runtime.db);
+    const server = await listen(createApp(runtime), config);
+    const control = config.engine === 'pglite' ? await serveControlSocket(runtime, config.dataDir) : undefined;
+    const port = (server.address() as net.AddressInfo).port;
+    const url = config.publicUrl;
+    runtime.log.info({ port, engine: config.engine, dataDir: config.dataDir }, 'candor is serving');
+    options.io.err(
+      `Candor is serving on port ${port} (${config.engine === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'}): ${url}/`,
+    );
+    await printPendingSetupLinks(runtime, options.io);
+    const open = runtime;
+    return {
+      runtime: open,
+      url,
+      port,
+      close: once(async () => {
+        control?.close();
+        await closeHttp(server);
+        await closeRuntime(open);
+        lock?.release();
+      }),
+    };
+  } catch (error) {
+    if (runtime) await closeRuntime(runtime).catch(() => {});
+    lock?.release();
+    throw error;
+  }
+}
+
+async function printPendingSetupLinks(runtime: Runtime, io: CommandIO): Promise<void> {
+  for (const tenant of await listAllTenants(runtime.db, SETUP_LINKS_AT_START)) {
+    if (await needsOwner(runtime.db, tenant.id)) await printSetupLink(runtime, tenant, io);
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Slow clients must not hold connections open forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 5_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new ConfigError(`PORT: ${config.port} is already in use on ${config.host}`));
+      else if (error.code === 'EACCES') reject(new ConfigError(`PORT: not allowed to listen on ${config.port}`));
+      else reject(error);
+    });
+    server.listen(config.port, config.host, () => resolve(server));
+  });
+}
+
+/** Resolves when every in-flight request has been answered; idle keep-alive connections close at once. */
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => {
+    running ??= fn();
+    return running;
+  };
+}
+
+/** `candor worker`: jobs only, no HTTP. Several may run beside `start --no-jobs` on PostgreSQL. */
+export async function startWorker(config: Config): Promise<{ runtime: Runtime; close(): Promise<void> }> {
+  ensureDataDir(config.dataDir);
+  const lock = config.engine === 'pglite' ? lockDataDir(config.dataDir) : undefined;
+  const runtime = await createRuntime(config).catch((error: unknown) => {
+    lock?.release();
+    throw error;
+  });
+  await runtime.jobs.start({ work: true });
+  runtime.log.info({ engine: config.engine }, 'candor worker is running jobs');
+  return {
+    runtime,
+    close: once(async () => {
+      await closeRuntime(runtime);
+      lock?.release();
+    }),
+  };
+}
