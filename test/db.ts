@@ -30,7 +30,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
       db,
       url,
       async drop() {
-        await db.close();
+        await db.close().catch(() => {}); // already closed by the runtime that used it
         const dropper = new pg.Client({ connectionString: base });
         await dropper.connect();
         await dropper.query(`drop database if exists ${name} with (force)`);
@@ -40,7 +40,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   }
   const image = new Blob([readFileSync(inject('pgliteTemplate'))]);
   const db = await openDatabase({ engine: 'pglite', inMemory: true, loadDataDir: image });
-  return { db, url: undefined, drop: () => db.close() };
+  return { db, url: undefined, drop: () => db.close().catch(() => {}) };
 }
 
 export function databaseUrl(url: string, database: string): string {
