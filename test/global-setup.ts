@@ -18,8 +18,8 @@ declare module 'vitest' {
 
 /** Migrates once per run; each test file then clones the result instead of migrating again. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const engine = process.env.CANDOR_TEST_ENGINE ?? 'pglite';
-  if (engine === 'postgres') return setupPostgresTemplate(project);
+  // Global setup runs in the main process, where the project's `env` is not applied: go by its name.
+  if (project.name === 'postgres') return setupPostgresTemplate(project);
   return setupPgliteTemplate(project);
 }
 
