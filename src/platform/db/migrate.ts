@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Database, SqlClient } from './client.ts';
+import { PG, pgErrorCode } from './errors.ts';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', import.meta.url));
 const POLICIES_DIR = path.join(MIGRATIONS_DIR, 'policies');
@@ -78,7 +79,7 @@ export async function migrationsApplied(db: SqlClient): Promise<boolean> {
     const have = new Set(result.rows.map((r) => r.hash));
     return expectedHashes.every((h) => have.has(h));
   } catch (error) {
-    if ((error as { code?: string }).code === '42P01') return false; // never migrated
+    if (pgErrorCode(error) === PG.undefinedTable) return false; // never migrated
     throw error;
   }
 }
