@@ -104,7 +104,8 @@ export function createApp(runtime: Runtime): Hono<AppEnv> {
   );
   app.use('*', rejectCrossSiteWrites());
   app.use('*', async (c, next) => {
-    const tenant = await resolveTenantForHost(runtime.db, c.req.header('host') ?? '');
+    // The URL's host is the Host header as the server received it (and what app.request() sets in tests).
+    const tenant = await resolveTenantForHost(runtime.db, new URL(c.req.url).host);
     if (!tenant) {
       return renderProblem(c, {
         type: 'not-found',

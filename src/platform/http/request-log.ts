@@ -21,10 +21,11 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
-    c.header('x-request-id', requestId);
     try {
       await next();
     } finally {
+      // Set on the finished response: a handler may have built its own Response object.
+      c.res.headers.set('x-request-id', requestId);
       c.var.runtime.log.info(
         {
           requestId,

@@ -48,7 +48,7 @@ export function rejectCrossSiteWrites(): MiddlewareHandler {
       const site = c.req.header('sec-fetch-site');
       if (site && site !== 'same-origin' && site !== 'none') throw new Forbidden('cross-site request refused');
       const origin = c.req.header('origin');
-      if (origin !== undefined && !sameOrigin(origin, c.req.header('host'))) {
+      if (origin !== undefined && !sameOrigin(origin, new URL(c.req.url).host)) {
         throw new Forbidden('cross-site request refused');
       }
     }
@@ -56,8 +56,8 @@ export function rejectCrossSiteWrites(): MiddlewareHandler {
   };
 }
 
-function sameOrigin(origin: string, host: string | undefined): boolean {
-  if (!host || origin === 'null') return false;
+function sameOrigin(origin: string, host: string): boolean {
+  if (origin === 'null') return false;
   try {
     return new URL(origin).host === host.toLowerCase();
   } catch {

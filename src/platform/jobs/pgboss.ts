@@ -11,7 +11,8 @@ export function parameterizedSql(text: string, values: unknown[]): SQL {
   const parts = text.split(/\$(\d+)/);
   const chunks: SQL[] = [];
   parts.forEach((part, i) => {
-    chunks.push(i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1]}`);
+    // drizzle drops an `undefined` chunk (leaving a bare `::int` behind); SQL's absent value is null.
+    chunks.push(i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1] ?? null}`);
   });
   return sql.join(chunks);
 }
@@ -25,9 +26,29 @@ function transactionAdapter(tx: Tx): PgBoss.Db {
   };
 }
 
+/**
+ * Runs queue SQL inside the caller's transaction as the session's own role. A `withTenant` transaction
+ * runs as the row-level-security role, which has (and should have) no rights on the queue's schema;
+ * the job row is platform plumbing, written on the caller's behalf and committed or rolled back with it.
+ * The role is restored afterwards; on failure the transaction is aborted and reverts it anyway.
+ */
+async function asSessionRole<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  const current = (await tx.execute(sql`select current_setting('role') as role`)) as unknown as { rows: { role: string }[] };
+  const role = current.rows[0]?.role ?? 'none';
+  if (role === 'none') return work();
+  await tx.execute(sql`select set_config('role', 'none', true)`);
+  const result = await work();
+  await tx.execute(sql`select set_config('role', ${role}, true)`);
+  return result;
+}
+
 export interface JobsOptions {
   /** How often an idle worker asks for work. */
   pollingIntervalSeconds?: number;
+  /** How often a worker checks whether a cron slot is due (pg-boss default 30 s; 1..45). */
+  cronMonitorIntervalSeconds?: number;
+  /** How often a worker turns due cron slots into jobs (pg-boss default 5 s; 1..45). */
+  cronWorkerIntervalSeconds?: number;
 }
 
 /**
@@ -59,23 +80,33 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
         // Only workers keep schedules and maintenance; a web-only process just sends.
         supervise: work,
         schedule: work,
+        ...(options.cronMonitorIntervalSeconds ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds } : {}),
+        ...(options.cronWorkerIntervalSeconds ? { cronWorkerIntervalSeconds: options.cronWorkerIntervalSeconds } : {}),
       });
       boss.on('error', (err) => log.error({ err }, 'job queue error'));
       await boss.start();
       for (const def of definitions.values()) {
-        await boss.createQueue(def.name, {
-          name: def.name,
+        const queue = {
           retryLimit: def.retry?.limit ?? 3,
           retryDelay: def.retry?.delaySeconds ?? 30,
           retryBackoff: def.retry?.backoff ?? true,
-        });
+        };
+        // createQueue leaves an existing queue as it is: apply the definition's current retry settings.
+        await boss.createQueue(def.name, { name: def.name, ...queue });
+        await boss.updateQueue(def.name, queue);
         if (!work) continue;
         await boss.work<unknown>(
           def.name,
           { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 },
           async ([job]) => {
             if (!job) return;
-            await def.run(job.data, { id: job.id });
+            try {
+              await def.run(job.data, { id: job.id });
+            } catch (err) {
+              // pg-boss records the failure and retries; say so in the log too, where an operator looks.
+              log.warn({ err, job: def.name, jobId: job.id }, 'job failed');
+              throw err;
+            }
           },
         );
         if (def.cron) await boss.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
@@ -85,11 +116,27 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
 
     async enqueue(def, payload, opts: EnqueueOptions = {}) {
       const data = def.payload.parse(payload) as object;
-      return started().send(def.name, data, {
-        ...(opts.tx ? { db: transactionAdapter(opts.tx) } : {}),
-        ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
-        ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
-      });
+      const queue = started();
+      const send = async (client: PgBoss.Db | undefined): Promise<string | null> => {
+        if (opts.singletonKey && client) {
+          // pg-boss 10 ignores a singleton key on a standard queue: keep "one waiting job per key" ourselves.
+          await client.executeSql('select pg_advisory_xact_lock(hashtext($1))', [`${def.name}\n${opts.singletonKey}`]);
+          const waiting = await client.executeSql(
+            `select 1 from ${JOB_SCHEMA}.job where name = $1 and singleton_key = $2 and state < 'active' limit 1`,
+            [def.name, opts.singletonKey],
+          );
+          if (waiting.rows.length > 0) return null;
+        }
+        return queue.send(def.name, data, {
+          ...(client ? { db: client } : {}),
+          ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
+          ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+        });
+      };
+      const { tx } = opts;
+      if (tx) return asSessionRole(tx, () => send(transactionAdapter(tx)));
+      if (opts.singletonKey) return db.transaction((client) => send({ executeSql: (text, values) => client.query(text, values ?? []) }));
+      return send(undefined);
     },
 
     async stop() {

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import type { Database } from '../db/client.ts';
+import { defineJob, type Jobs, registrable } from './jobs.ts';
+import { createJobs, JOB_SCHEMA } from './pgboss.ts';
+
+const log = pino({ level: 'silent' });
+
+let database: TestDatabase;
+let db: Database;
+const running: Jobs[] = [];
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  db = database.db;
+});
+
+afterAll(async () => {
+  for (const jobs of running) await jobs.stop();
+  await database.drop();
+});
+
+/** A started job system working the given jobs, stopped after the file. */
+async function startJobs(...defs: Parameters<typeof registrable>[0][]): Promise<Jobs> {
+  const jobs = createJobs(db, log, { pollingIntervalSeconds: 0.5 });
+  jobs.register(...defs.map((d) => registrable(d)));
+  await jobs.start({ work: true });
+  running.push(jobs);
+  return jobs;
+}
+
+async function stopJobs(jobs: Jobs): Promise<void> {
+  await jobs.stop();
+  running.splice(running.indexOf(jobs), 1);
+}
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function jobStates(name: string): Promise<string[]> {
+  const { rows } = await db.query<{ state: string }>(`select state::text from ${JOB_SCHEMA}.job where name = $1 order by created_on`, [
+    name,
+  ]);
+  return rows.map((r) => r.state);
+}
+
+const Payload = z.object({ n: z.number().int().positive(), label: z.string().trim() });
+
+describe('jobs', () => {
+  it('runs a job enqueued in a tenant transaction that commits, with its validated payload', async () => {
+    const seen: unknown[] = [];
+    const job = defineJob({
+      name: 'test.commit',
+      payload: Payload,
+      handler: async (payload) => {
+        seen.push(payload);
+      },
+    });
+    const jobs = await startJobs(job);
+    const id = await db.withTenant(randomUUID(), (tx) => jobs.enqueue(job, { n: 7, label: '  padded  ' }, { tx }));
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(() => seen.length > 0);
+    // The handler sees the payload as the schema parsed it (trimmed), exactly once.
+    await sleep(1000);
+    expect(seen).toEqual([{ n: 7, label: 'padded' }]);
+  });
+
+  it('never runs a job whose transaction rolls back', async () => {
+    const seen: unknown[] = [];
+    const job = defineJob({
+      name: 'test.rollback',
+      payload: Payload,
+      handler: async (payload) => {
+        seen.push(payload);
+      },
+    });
+    const jobs = await startJobs(job);
+    const attempt = db.withTenant(randomUUID(), async (tx) => {
+      await jobs.enqueue(job, { n: 1, label: 'doomed' }, { tx });
+      throw new Error('the change fails after the job was queued');
+    });
+    await expect(attempt).rejects.toThrow('the change fails');
+    // A committed job enqueued afterwards runs, so the worker is polling while the rolled-back one does not.
+    const control = defineJob({ name: 'test.rollback-control', payload: Payload, handler: async (p) => void seen.push(p) });
+    const controlJobs = await startJobs(control);
+    await db.withTenant(randomUUID(), (tx) => controlJobs.enqueue(control, { n: 2, label: 'kept' }, { tx }));
+    await waitFor(() => seen.length > 0);
+    await sleep(1000);
+    expect(seen).toEqual([{ n: 2, label: 'kept' }]);
+    expect(await jobStates('test.rollback')).toEqual([]);
+  });
+
+  it('refuses an invalid payload at enqueue and queues nothing', async () => {
+    const job = defineJob({ name: 'test.invalid', payload: Payload, handler: async () => {} });
+    const jobs = await startJobs(job);
+    await expect(jobs.enqueue(job, { n: -1, label: 'negative' })).rejects.toThrow(z.ZodError);
+    const bad = { n: 'three', label: 'text' } as unknown as z.infer<typeof Payload>;
+    await expect(db.withTenant(randomUUID(), (tx) => jobs.enqueue(job, bad, { tx }))).rejects.toThrow(z.ZodError);
+    expect(await jobStates('test.invalid')).toEqual([]);
+  });
+
+  it('retries a failing handler until it succeeds', async () => {
+    const attempts: number[] = [];
+    const job = defineJob({
+      name: 'test.flaky',
+      payload: Payload,
+      retry: { limit: 3, delaySeconds: 0, backoff: false },
+      handler: async ({ n }) => {
+        attempts.push(n);
+        if (attempts.length < 3) throw new Error(`transient failure ${attempts.length}`);
+      },
+    });
+    const jobs = await startJobs(job);
+    await jobs.enqueue(job, { n: 5, label: 'flaky' });
+    await waitFor(async () => (await jobStates('test.flaky'))[0] === 'completed');
+    expect(attempts).toEqual([5, 5, 5]);
+  });
+
+  it('gives up after the retry limit and marks the job failed', async () => {
+    let calls = 0;
+    const job = defineJob({
+      name: 'test.broken',
+      payload: Payload,
+      retry: { limit: 1, delaySeconds: 0, backoff: false },
+      handler: async () => {
+        calls++;
+        throw new Error('always broken');
+      },
+    });
+    const jobs = await startJobs(job);
+    await jobs.enqueue(job, { n: 1, label: 'broken' });
+    await waitFor(async () => (await jobStates('test.broken'))[0] === 'failed');
+    await sleep(1000);
+    expect(calls).toBe(2);
+  });
+
+  it('applies changed retry settings to a queue created by an earlier start', async () => {
+    const name = 'test.retry-changed';
+    const noRetry = defineJob({ name, payload: Payload, retry: { limit: 0, delaySeconds: 0, backoff: false }, handler: async () => {} });
+    await stopJobs(await startJobs(noRetry));
+    let calls = 0;
+    const withRetry = defineJob({
+      name,
+      payload: Payload,
+      retry: { limit: 2, delaySeconds: 0, backoff: false },
+      handler: async () => {
+        calls++;
+        if (calls === 1) throw new Error('first attempt fails');
+      },
+    });
+    const jobs = await startJobs(withRetry);
+    await jobs.enqueue(withRetry, { n: 1, label: 'retry me' });
+    await waitFor(async () => ['completed', 'failed'].includes((await jobStates(name))[0] ?? ''));
+    expect(await jobStates(name)).toEqual(['completed']);
+    expect(calls).toBe(2);
+  });
+
+  it('keeps one waiting job per singletonKey', async () => {
+    const job = defineJob({ name: 'test.singleton', payload: Payload, handler: async () => {} });
+    // Not working: the jobs wait, so the second enqueue meets the first.
+    const jobs = createJobs(db, log, { pollingIntervalSeconds: 0.5 });
+    jobs.register(registrable(job));
+    await jobs.start({ work: false });
+    running.push(jobs);
+    const first = await jobs.enqueue(job, { n: 1, label: 'a' }, { singletonKey: 'k1' });
+    const second = await db.withTenant(randomUUID(), (tx) => jobs.enqueue(job, { n: 2, label: 'b' }, { tx, singletonKey: 'k1' }));
+    const other = await jobs.enqueue(job, { n: 3, label: 'c' }, { singletonKey: 'k2' });
+    expect(first).toBeTruthy();
+    expect(second).toBeNull();
+    expect(other).toBeTruthy();
+    expect(await jobStates('test.singleton')).toEqual(['created', 'created']);
+  });
+});
