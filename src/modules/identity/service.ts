@@ -123,6 +123,8 @@ async function openSession(
     csrfToken: newSecret(24),
     ip: client.ip,
     userAgent: client.userAgent.slice(0, 512),
+    createdAt: now,
+    lastSeenAt: now,
     expiresAt: new Date(now.getTime() + SESSION_ABSOLUTE_MS),
   });
   return sessionId;

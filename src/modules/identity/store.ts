@@ -56,7 +56,17 @@ export async function expireOpenSetupTokens(tx: Tx, now: Date): Promise<void> {
 
 export async function insertSession(
   tx: Tx,
-  row: { tenantId: string; idHash: string; userId: string; csrfToken: string; ip: string; userAgent: string; expiresAt: Date },
+  row: {
+    tenantId: string;
+    idHash: string;
+    userId: string;
+    csrfToken: string;
+    ip: string;
+    userAgent: string;
+    createdAt: Date;
+    lastSeenAt: Date;
+    expiresAt: Date;
+  },
 ): Promise<void> {
   await tx.insert(sessions).values(row);
 }

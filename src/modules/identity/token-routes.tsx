@@ -12,7 +12,12 @@ import { ApiTokensView } from './views/tokens.tsx';
 const TokenForm = z.object({
   name: z.string().trim().min(1, 'name the token').max(80),
   role: Role,
-  expires: z.union([z.literal('').transform(() => undefined), Duration]).optional(),
+  // An empty field means "never expires".
+  expires: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || undefined)
+    .pipe(Duration.optional()),
 });
 
 async function renderTokens(c: AppContext, extra: Partial<Parameters<typeof ApiTokensView>[0]> = {}, status: 200 | 422 = 200) {
