@@ -14,6 +14,7 @@ import { requireFormToken } from './platform/http/csrf.ts';
 import type { AppEnv } from './platform/http/env.ts';
 import { handleError, handleNotFound, isApiPath, renderProblem } from './platform/http/errors.tsx';
 import { allowedMethods } from './platform/http/methods.ts';
+import { problemPages } from './platform/http/problem-pages.tsx';
 import { requestLog } from './platform/http/request-log.ts';
 import { rejectCrossSiteWrites, securityHeaders } from './platform/http/security.ts';
 import { assetRoutes } from './platform/ui/assets.ts';
@@ -92,6 +93,7 @@ export function createApp(runtime: Runtime): Hono<AppEnv> {
     }
   });
   app.route('/', assetRoutes());
+  app.route('/', problemPages());
 
   app.use(
     '*',

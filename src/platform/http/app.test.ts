@@ -120,6 +120,13 @@ describe('errors', () => {
     expect(problem.requestId).toBe(res.headers.get('x-request-id'));
   });
 
+  it('explains each problem type at its URI', async () => {
+    const page = await t.request('/problems/validation-failed');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('breaks a rule');
+    expect((await t.request('/problems/made-up')).status).toBe(404);
+  });
+
   it('answers a wrong method with 405 and an Allow header', async () => {
     const res = await t.request('/api/v1/me', { method: 'DELETE', headers: bearer() });
     expect(res.status).toBe(405);

@@ -5,8 +5,11 @@ import type { AppEnv } from './env.ts';
 // Long random path segments are secrets (setup links, magic links): never write them to a log.
 const SECRET_SEGMENT = /\/[A-Za-z0-9_-]{20,}(?=\/|$)/g;
 
+const UUID = /^\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Row ids (UUIDs) stay readable; anything else long and random is treated as a secret. */
 export function redactPath(path: string): string {
-  return path.replace(SECRET_SEGMENT, '/[redacted]');
+  return path.replace(SECRET_SEGMENT, (segment) => (UUID.test(segment) ? segment : '/[redacted]'));
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
