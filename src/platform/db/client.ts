@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
@@ -135,9 +139,33 @@ function liteQuery(lite: LiteQueryable) {
   };
 }
 
+// PGlite's own start parameters, with a smaller buffer cache: a small company's data fits, and the
+// process stays well under 400 MB instead of reserving PostgreSQL's default 128 MB of shared buffers.
+const PGLITE_START_PARAMS = [
+  '--single',
+  '-F',
+  '-O',
+  '-j',
+  ...['search_path=public', 'exit_on_error=false', 'log_checkpoints=false', 'max_worker_processes=0'],
+  ...['max_parallel_workers=0', 'max_parallel_workers_per_gather=0', 'io_method=sync', 'max_parallel_maintenance_workers=0'],
+  'shared_buffers=32MB',
+].flatMap((param) => (param.startsWith('-') ? [param] : ['-c', param]));
+
+const INIT_SCRIPT = fileURLToPath(new URL('./pglite-init.mjs', import.meta.url));
+
+/** A new data directory is initialised in a child process, so its initdb memory is not kept here. */
+async function initialiseDataDir(dataDir: string): Promise<void> {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  await promisify(execFile)(process.execPath, [INIT_SCRIPT, dataDir]);
+}
+
 async function openPglite(options: OpenOptions): Promise<Database> {
   const dataDir = options.inMemory ? undefined : path.join(options.dataDir ?? './data', 'pgdata');
-  const lite = await PGlite.create(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  if (dataDir && !options.loadDataDir) await initialiseDataDir(dataDir);
+  const lite = await PGlite.create(dataDir, {
+    startParams: PGLITE_START_PARAMS,
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
   return {
     engine: 'pglite',
     query: liteQuery(lite),
