@@ -36,10 +36,18 @@ export async function startServer(config: Config, options: StartOptions): Promis
   let runtime: Runtime | undefined;
   try {
     runtime = await createRuntime(config);
-    await runtime.jobs.start({ work: config.runJobs });
-    if (options.demo) await createDemo(runtime);
+    const startJobs = once(() => (runtime as Runtime).jobs.start({ work: config.runJobs }));
+    // The demo queues mail, so it needs the queue; a plain restart starts it after listening instead.
+    if (options.demo) {
+      await startJobs();
+      await createDemo(runtime);
+    }
     await ensureFirstTenant(runtime.db);
     const server = await listen(createApp(runtime), config);
+    await startJobs().catch(async (error: unknown) => {
+      await closeHttp(server);
+      throw error;
+    });
     const control = config.engine === 'pglite' ? await serveControlSocket(runtime, config.dataDir) : undefined;
     const port = (server.address() as net.AddressInfo).port;
     const url = config.publicUrl;

@@ -127,7 +127,7 @@ const migrateCommand: DatabaseCommand = {
   usage: 'candor migrate\n\nApplies pending migrations and re-applies roles and row-level security policies.',
   options: {},
   async run(runtime, _values, io) {
-    const report = await migrate(runtime.db);
+    const report = await migrate(runtime.db, { reapplyPolicies: true });
     io.out(
       report.applied.length > 0
         ? `Applied ${report.applied.length} migration(s): ${report.applied.join(', ')}`

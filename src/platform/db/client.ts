@@ -3,12 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import pg from 'pg';
 
 /** The handle every store receives: a drizzle transaction bound to one tenant (or to the system). */
 export type Tx = PgDatabase<PgQueryResultHKT>;
@@ -83,8 +80,10 @@ function tenantScoped(db: Tx) {
   };
 }
 
+// Each engine's driver is loaded only when that engine is used: start-up time is a product feature.
 async function openPostgres(options: OpenOptions): Promise<Database> {
   if (!options.url) throw new Error('a PostgreSQL URL is required');
+  const [{ default: pg }, { drizzle: drizzleNodePg }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres')]);
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
@@ -162,6 +161,10 @@ async function initialiseDataDir(dataDir: string): Promise<void> {
 async function openPglite(options: OpenOptions): Promise<Database> {
   const dataDir = options.inMemory ? undefined : path.join(options.dataDir ?? './data', 'pgdata');
   if (dataDir && !options.loadDataDir) await initialiseDataDir(dataDir);
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   const lite = await PGlite.create(dataDir, {
     startParams: PGLITE_START_PARAMS,
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,12 +44,41 @@ function policyScripts(): string[] {
     .map((f) => readFileSync(path.join(POLICIES_DIR, f), 'utf8'));
 }
 
+// The policy scripts' state is recorded as one row under this tag, keyed by a hash of their text.
+const POLICIES_TAG = 'policies';
+
+function policiesHash(scripts: string[]): string {
+  return createHash('sha256').update(scripts.join('\n-- next script --\n')).digest('hex');
+}
+
+/** Hashes recorded in candor_migrations; empty for a database that was never migrated. */
+async function recordedHashes(db: SqlClient): Promise<Set<string>> {
+  try {
+    return new Set((await db.query<{ hash: string }>('select hash from candor_migrations')).rows.map((r) => r.hash));
+  } catch (error) {
+    if (pgErrorCode(error) === PG.undefinedTable) return new Set();
+    throw error;
+  }
+}
+
+export interface MigrateOptions {
+  /** Re-apply the policy scripts even when they have not changed (`candor migrate` does). */
+  reapplyPolicies?: boolean;
+}
+
 /**
  * Applies pending generated migrations, then every policy script, in one transaction under an advisory
- * lock, so a crash leaves the schema as it was and concurrent starts wait for each other.
+ * lock, so a crash leaves the schema as it was and concurrent starts wait for each other. When nothing
+ * is pending and the policies are unchanged, it only reads: a restart should not redo DDL.
  */
-export async function migrate(db: Database): Promise<MigrationReport> {
+export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrationReport> {
   const migrations = generatedMigrations();
+  const scripts = policyScripts();
+  const policies = policiesHash(scripts);
+  if (!options.reapplyPolicies) {
+    const recorded = await recordedHashes(db);
+    if (recorded.has(policies) && migrations.every((m) => recorded.has(m.hash))) return { applied: [], total: migrations.length };
+  }
   return db.transaction(async (client) => {
     await client.query('select pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK]);
     await client.query(`create table if not exists candor_migrations (
@@ -64,7 +94,9 @@ export async function migrate(db: Database): Promise<MigrationReport> {
       await client.query('insert into candor_migrations (hash, tag) values ($1, $2)', [migration.hash, migration.tag]);
       applied.push(migration.tag);
     }
-    for (const script of policyScripts()) await client.query(script);
+    for (const script of scripts) await client.query(script);
+    await client.query('delete from candor_migrations where tag = $1', [POLICIES_TAG]);
+    await client.query('insert into candor_migrations (hash, tag) values ($1, $2)', [policies, POLICIES_TAG]);
     return { applied, total: migrations.length };
   });
 }
@@ -74,12 +106,6 @@ let expectedHashes: string[] | undefined;
 /** True when every generated migration has been applied (what /readyz reports). */
 export async function migrationsApplied(db: SqlClient): Promise<boolean> {
   expectedHashes ??= generatedMigrations().map((m) => m.hash);
-  try {
-    const result = await db.query<{ hash: string }>('select hash from candor_migrations');
-    const have = new Set(result.rows.map((r) => r.hash));
-    return expectedHashes.every((h) => have.has(h));
-  } catch (error) {
-    if (pgErrorCode(error) === PG.undefinedTable) return false; // never migrated
-    throw error;
-  }
+  const have = await recordedHashes(db);
+  return expectedHashes.every((h) => have.has(h));
 }
