@@ -50,25 +50,25 @@ onPglite('invalid settings', () => {
 onPglite('the data directory lock', () => {
   it('refuses a second server on the same data directory, naming the owner’s PID', async () => {
     const dataDir = tempDataDir();
-    const first = await startCandor({ CANDOR_DATA_DIR: dataDir });
+    const first = await startCandor({ dataDir });
     try {
       const second = await runCandor(['start'], { CANDOR_DATA_DIR: dataDir, PORT: '0' });
       expect(second.code).toBe(1);
-      expect(second.stderr.trim()).toBe(`candor: data directory ${dataDir} is in use by process ${first.child.pid}`);
+      expect(second.stderr.trim()).toBe(`candor: data directory ${dataDir} is in use by process ${first.pid}`);
     } finally {
-      expect(await first.stop()).toBe(0);
+      expect(await first.stop()).toEqual({ code: 0, signal: null });
     }
   });
 
   it('takes over a lock left by a process that died, keeping what it acknowledged', async () => {
     const dataDir = tempDataDir();
-    const first = await startCandor({ CANDOR_DATA_DIR: dataDir });
+    const first = await startCandor({ dataDir });
     const created = await runCandor(['tenant', 'create', '--slug', 'survivor', '--name', 'Survivor', '--host', 'survivor.test'], {
       CANDOR_DATA_DIR: dataDir,
     });
     expect(created.code).toBe(0);
     await first.stop('SIGKILL');
-    const second = await startCandor({ CANDOR_DATA_DIR: dataDir });
+    const second = await startCandor({ dataDir });
     try {
       const list = await runCandor(['tenant', 'list'], { CANDOR_DATA_DIR: dataDir });
       expect(list.stdout).toContain('survivor\tSurvivor\tsurvivor.test');
@@ -81,7 +81,7 @@ onPglite('the data directory lock', () => {
 onPglite('commands beside a running server', () => {
   it('reach the server through its control socket and work against it', async () => {
     const dataDir = tempDataDir();
-    const server = await startCandor({ CANDOR_DATA_DIR: dataDir });
+    const server = await startCandor({ dataDir });
     try {
       const tenant = await runCandor(['tenant', 'create', '--slug', 'globex', '--name', 'Globex', '--host', 'globex.test'], {
         CANDOR_DATA_DIR: dataDir,
@@ -99,7 +99,7 @@ onPglite('commands beside a running server', () => {
       expect(token.code).toBe(0);
       const secret = token.stdout.trim();
       expect(secret).toMatch(/^cnd_[A-Za-z0-9_-]{43}$/);
-      const me = await getWithHost(`${server.baseUrl}/api/v1/me`, 'globex.test', { authorization: `Bearer ${secret}` });
+      const me = await getWithHost(`${server.url}/api/v1/me`, 'globex.test', { authorization: `Bearer ${secret}` });
       expect(me.status).toBe(200);
       expect(JSON.parse(me.body)).toMatchObject({ role: 'owner', tenant: { slug: 'globex' } });
 
@@ -134,24 +134,24 @@ onPglite('commands beside a running server', () => {
 
 onPglite('start and stop', () => {
   it('prints a setup link on first start that creates the owner', async () => {
-    const server = await startCandor({ CANDOR_DATA_DIR: tempDataDir() });
+    const server = await startCandor();
     try {
       const [, link] = await waitForOutput(server, /(\/setup\/[A-Za-z0-9_-]{43})/);
-      const page = await fetch(`${server.baseUrl}${link}`);
+      const page = await fetch(`${server.url}${link}`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('Create the owner account');
-      expect((await fetch(`${server.baseUrl}/`)).status).toBe(200);
+      expect((await fetch(`${server.url}/`)).status).toBe(200);
     } finally {
       await server.stop();
     }
   });
 
   it('finishes a request that is in flight when SIGTERM arrives', async () => {
-    const server = await startCandor({ CANDOR_DATA_DIR: tempDataDir() });
+    const server = await startCandor();
     const body = 'email=someone%40example.com&password=not-the-right-one';
     const response = new Promise<number>((resolve, reject) => {
       const req = http.request(
-        `${server.baseUrl}/admin/login`,
+        `${server.url}/admin/login`,
         { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length } },
         (res) => {
           res.resume();
@@ -166,13 +166,13 @@ onPglite('start and stop', () => {
     await new Promise((r) => setTimeout(r, 200));
     const exited = server.stop('SIGTERM');
     expect(await response).toBe(401);
-    expect(await exited).toBe(0);
+    expect(await exited).toEqual({ code: 0, signal: null });
   });
 
   it('creates the demo tenant with --demo', async () => {
-    const server = await startCandor({ CANDOR_DATA_DIR: tempDataDir() }, ['--demo']);
+    const server = await startCandor({ args: ['--demo'] });
     try {
-      const home = await (await fetch(`${server.baseUrl}/`)).text();
+      const home = await (await fetch(`${server.url}/`)).text();
       expect(home).toContain('Halcyon Ledger');
     } finally {
       await server.stop();
@@ -185,13 +185,13 @@ describe.skipIf(testEngine !== 'postgres')('start on PostgreSQL', () => {
     const database = await openTestDatabase();
     await database.db.close();
     const dataDir = tempDataDir();
-    const env = { CANDOR_DATA_DIR: dataDir, DATABASE_URL: database.url ?? '' };
-    const a = await startCandor(env);
-    const b = await startCandor(env, ['--no-jobs']);
+    const env = { DATABASE_URL: database.url ?? '' };
+    const a = await startCandor({ dataDir, env });
+    const b = await startCandor({ dataDir, env, args: ['--no-jobs'] });
     try {
-      expect((await fetch(`${a.baseUrl}/readyz`)).status).toBe(200);
-      expect((await fetch(`${b.baseUrl}/readyz`)).status).toBe(200);
-      const list = await runCandor(['tenant', 'list'], env);
+      expect((await fetch(`${a.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
+      const list = await runCandor(['tenant', 'list'], { ...env, CANDOR_DATA_DIR: dataDir });
       expect(list.stdout).toContain('default');
     } finally {
       await a.stop();

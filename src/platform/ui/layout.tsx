@@ -1,3 +1,4 @@
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { assetUrl } from './assets.ts';
 import { type Flash, FlashMessage } from './components.tsx';
@@ -11,24 +12,28 @@ interface DocumentProps {
 }
 
 function Document({ title, lang = 'en', bodyClass, robots, children }: DocumentProps) {
+  // Without a doctype the browser renders in quirks mode (tables, line heights and box sizes differ).
   return (
-    <html lang={lang}>
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{title}</title>
-        {robots ? <meta name="robots" content={robots} /> : null}
-        <link rel="icon" href={assetUrl('logo.svg')} type="image/svg+xml" />
-        <link rel="stylesheet" href={assetUrl('candor.css')} />
-        <script src={assetUrl('candor.js')} defer />
-      </head>
-      <body class={bodyClass}>
-        <a class="skip-link" href="#main">
-          Skip to content
-        </a>
-        {children}
-      </body>
-    </html>
+    <>
+      {raw('<!doctype html>')}
+      <html lang={lang}>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{title}</title>
+          {robots ? <meta name="robots" content={robots} /> : null}
+          <link rel="icon" href={assetUrl('logo.svg')} type="image/svg+xml" />
+          <link rel="stylesheet" href={assetUrl('candor.css')} />
+          <script src={assetUrl('candor.js')} defer />
+        </head>
+        <body class={bodyClass}>
+          <a class="skip-link" href="#main">
+            Skip to content
+          </a>
+          {children}
+        </body>
+      </html>
+    </>
   );
 }
 

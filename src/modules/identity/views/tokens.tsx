@@ -74,7 +74,11 @@ export function ApiTokensView({ tokens, csrfToken, now, created, values, errors 
               ),
           },
         ]}
-        empty={<EmptyState title="No API tokens">Create one below, or with `candor token create` on the server.</EmptyState>}
+        empty={
+          <EmptyState title="No API tokens">
+            Create one below, or with <code>candor token create</code> on the server.
+          </EmptyState>
+        }
       />
       <section class="panel" aria-labelledby="create-token-title">
         <h2 id="create-token-title" class="panel__title">

@@ -29,13 +29,18 @@ export function HomePage({ companyName, contactEmail }: HomePageProps) {
   return (
     <PublicLayout title="Overview" companyName={companyName}>
       <section class="hero">
-        <div class="container">
-          <p class="eyebrow">Trust Center</p>
-          <h1>Security and privacy at {companyName}</h1>
-          <p class="lead">
-            How {companyName} protects the data you trust us with, the controls behind each promise, and where to reach us when
-            you have a question or a concern.
-          </p>
+        <div class="container hero__inner">
+          <div class="hero__text">
+            <p class="eyebrow">Trust Center</p>
+            <h1>Security and privacy at {companyName}</h1>
+            <p class="lead">
+              How {companyName} protects the data you trust us with, the controls behind each promise, and where to reach us when
+              you have a question or a concern.
+            </p>
+          </div>
+          <div class="hero__art" aria-hidden="true">
+            <span class="hero__shield" />
+          </div>
         </div>
       </section>
       <section class="section" aria-labelledby="practices-title">
