@@ -73,7 +73,10 @@ function ErrorPage({ problem }: { problem: Problem }) {
   };
   return (
     <FocusLayout title={problem.title} subtitle={friendly[problem.status] ?? problem.detail}>
-      {problem.status !== 500 && friendly[problem.status] && problem.detail ? <p class="muted">{problem.detail}</p> : null}
+      {/* The specific reason helps on 403/410 (which link, what to do); a 404's detail only repeats the URL. */}
+      {problem.status !== 500 && problem.status !== 404 && friendly[problem.status] && problem.detail ? (
+        <p class="muted">{problem.detail}</p>
+      ) : null}
       {problem.requestId ? (
         <p class="muted small">
           Reference: <code>{problem.requestId}</code>

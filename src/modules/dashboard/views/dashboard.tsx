@@ -48,8 +48,8 @@ export function DashboardView({ summary }: { summary: WorkspaceSummary }) {
             the <a href="/admin/outbox">outbox</a>.
           </li>
           <li>
-            Point your Trust Center’s host name at this server with <code>candor tenant create --host</code>, or keep using any
-            host while this is the only workspace.
+            While this is the only workspace it answers on any host name. To serve another company from this installation, run{' '}
+            <code>candor tenant create --slug … --name … --host …</code> with the host name that company’s Trust Center will use.
           </li>
           <li>
             Create an <a href="/admin/api-tokens">API token</a> for automation; the API is described at{' '}
