@@ -2,6 +2,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { moduleJobs } from './modules/jobs.ts';
+import { createAudit } from './platform/audit/audit.ts';
 import { type Clock, type Runtime, systemClock } from './platform/context.ts';
 import { type Database, openDatabase } from './platform/db/client.ts';
 import { migrate } from './platform/db/migrate.ts';
@@ -46,7 +47,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log,
     clock,
   );
-  const runtime: Runtime = { config, db, jobs, mail: mail.mailer, log, clock };
+  const audit = createAudit({ clock, log });
+  const runtime: Runtime = { config, db, jobs, mail: mail.mailer, audit, log, clock };
   jobs.register(...mail.jobs, ...moduleJobs(runtime));
   return runtime;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { Audit } from './audit/audit.ts';
 import type { Database } from './db/client.ts';
 import type { Jobs } from './jobs/jobs.ts';
 import type { Mailer } from './mail/outbox.ts';
@@ -16,6 +17,7 @@ export interface Runtime {
   db: Database;
   jobs: Jobs;
   mail: Mailer;
+  audit: Audit;
   log: Logger;
   clock: Clock;
 }

@@ -1,0 +1,224 @@
+import { and, asc, desc, eq, gt, gte, ilike, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client.ts';
+import { GENESIS_HASH } from './canonical.ts';
+import { auditCheckpoints, auditEvents, auditHeads, auditSigningKeys } from './tables.ts';
+
+export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type CheckpointRow = typeof auditCheckpoints.$inferSelect;
+export type SigningKeyRow = typeof auditSigningKeys.$inferSelect;
+
+/**
+ * Locks the tenant's chain head for the rest of the transaction and returns it, creating it at the genesis
+ * on first use; one statement, because every audited change pays for it.
+ */
+export async function lockHead(tx: Tx, tenantId: string): Promise<{ seq: number; hash: string }> {
+  const [head] = await tx
+    .insert(auditHeads)
+    .values({ tenantId, seq: 0, hash: GENESIS_HASH })
+    .onConflictDoUpdate({ target: auditHeads.tenantId, set: { seq: sql`${auditHeads.seq}` } })
+    .returning({ seq: auditHeads.seq, hash: auditHeads.hash });
+  if (!head) throw new Error('audit head not returned');
+  return head;
+}
+
+export async function readHead(tx: Tx, tenantId: string): Promise<{ seq: number; hash: string } | undefined> {
+  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.tenantId, tenantId));
+  return head ? { seq: head.seq, hash: head.hash } : undefined;
+}
+
+export async function advanceHead(tx: Tx, tenantId: string, seq: number, hash: string): Promise<void> {
+  await tx.update(auditHeads).set({ seq, hash }).where(eq(auditHeads.tenantId, tenantId));
+}
+
+export async function insertEvent(tx: Tx, row: typeof auditEvents.$inferInsert): Promise<void> {
+  await tx.insert(auditEvents).values(row);
+}
+
+/** Events in sequence order, `limit` at a time after `afterSeq` (streaming export and verification). */
+export async function eventsAfter(
+  tx: Tx,
+  tenantId: string,
+  afterSeq: number,
+  limit: number,
+  until?: Date,
+): Promise<AuditEventRow[]> {
+  return tx
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.tenantId, tenantId),
+        gt(auditEvents.seq, afterSeq),
+        until ? lte(auditEvents.occurredAt, until) : undefined,
+      ),
+    )
+    .orderBy(asc(auditEvents.seq))
+    .limit(limit);
+}
+
+/** The sequence number just before the first event at or after `from` (for time-ranged exports). */
+export async function seqBefore(tx: Tx, tenantId: string, from: Date): Promise<number> {
+  const [row] = await tx
+    .select({ seq: auditEvents.seq })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.tenantId, tenantId), gte(auditEvents.occurredAt, from)))
+    .orderBy(asc(auditEvents.seq))
+    .limit(1);
+  return row ? row.seq - 1 : Number.MAX_SAFE_INTEGER;
+}
+
+export async function firstEventSeq(tx: Tx, tenantId: string): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ seq: auditEvents.seq })
+    .from(auditEvents)
+    .where(eq(auditEvents.tenantId, tenantId))
+    .orderBy(asc(auditEvents.seq))
+    .limit(1);
+  return row?.seq;
+}
+
+export async function insertCheckpoint(tx: Tx, row: CheckpointRow): Promise<void> {
+  await tx.insert(auditCheckpoints).values(row).onConflictDoNothing();
+}
+
+export async function latestCheckpoint(tx: Tx, tenantId: string): Promise<CheckpointRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(eq(auditCheckpoints.tenantId, tenantId))
+    .orderBy(desc(auditCheckpoints.seq))
+    .limit(1);
+  return row;
+}
+
+export async function checkpointsBetween(tx: Tx, tenantId: string, fromSeq: number, toSeq: number): Promise<CheckpointRow[]> {
+  return tx
+    .select()
+    .from(auditCheckpoints)
+    .where(and(eq(auditCheckpoints.tenantId, tenantId), gte(auditCheckpoints.seq, fromSeq), lte(auditCheckpoints.seq, toSeq)))
+    .orderBy(asc(auditCheckpoints.seq));
+}
+
+export async function recentCheckpoints(tx: Tx, tenantId: string, limit: number): Promise<CheckpointRow[]> {
+  return tx
+    .select()
+    .from(auditCheckpoints)
+    .where(eq(auditCheckpoints.tenantId, tenantId))
+    .orderBy(desc(auditCheckpoints.seq))
+    .limit(limit);
+}
+
+export async function signingKeys(tx: Tx, tenantId: string): Promise<SigningKeyRow[]> {
+  return tx
+    .select()
+    .from(auditSigningKeys)
+    .where(eq(auditSigningKeys.tenantId, tenantId))
+    .orderBy(asc(auditSigningKeys.createdAt));
+}
+
+export async function insertSigningKey(tx: Tx, row: { tenantId: string; keyId: string; publicKey: string; privateKey: string }) {
+  await tx.insert(auditSigningKeys).values(row).onConflictDoNothing();
+}
+
+/** Tenants whose chain has moved past their latest checkpoint (for the periodic checkpoint job). */
+export async function headsWithoutCheckpoint(tx: Tx): Promise<{ tenantId: string; seq: number; hash: string }[]> {
+  return tx
+    .select({ tenantId: auditHeads.tenantId, seq: auditHeads.seq, hash: auditHeads.hash })
+    .from(auditHeads)
+    .where(
+      sql`${auditHeads.seq} > coalesce((select max(c.seq) from ${auditCheckpoints} c where c.tenant_id = ${auditHeads.tenantId}), 0)`,
+    );
+}
+
+export interface EventFilter {
+  actor?: string | undefined;
+  action?: string | undefined;
+  target?: string | undefined;
+  outcome?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+function filterConditions(filter: EventFilter): (SQL | undefined)[] {
+  const like = (value: string) => `%${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return [
+    filter.actor ? or(ilike(auditEvents.actorLabel, like(filter.actor)), eq(auditEvents.actorId, filter.actor)) : undefined,
+    filter.action ? ilike(auditEvents.action, `${filter.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
+    filter.target ? or(eq(auditEvents.targetId, filter.target), ilike(auditEvents.targetType, like(filter.target))) : undefined,
+    filter.outcome ? eq(auditEvents.outcome, filter.outcome) : undefined,
+    filter.from ? gte(auditEvents.occurredAt, filter.from) : undefined,
+    filter.to ? lt(auditEvents.occurredAt, filter.to) : undefined,
+  ];
+}
+
+/** A page of events, newest first, for the back office and the API. */
+export async function searchEvents(tx: Tx, filter: EventFilter, limit: number, offset: number): Promise<AuditEventRow[]> {
+  return tx
+    .select()
+    .from(auditEvents)
+    .where(and(...filterConditions(filter)))
+    .orderBy(desc(auditEvents.seq))
+    .limit(limit)
+    .offset(offset);
+}
+
+export async function countEvents(tx: Tx, filter: EventFilter): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(auditEvents)
+    .where(and(...filterConditions(filter)));
+  return row?.n ?? 0;
+}
+
+/** Counts a tenant's recent events matching an action (and optionally a key in details or the actor). */
+export async function countRecent(
+  tx: Tx,
+  tenantId: string,
+  match: { action: string; outcome?: string; since: Date; actorId?: string; ip?: string },
+): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(auditEvents)
+    .where(
+      and(
+        eq(auditEvents.tenantId, tenantId),
+        eq(auditEvents.action, match.action),
+        match.outcome ? eq(auditEvents.outcome, match.outcome) : undefined,
+        gte(auditEvents.occurredAt, match.since),
+        match.actorId ? eq(auditEvents.actorId, match.actorId) : undefined,
+        match.ip ? eq(auditEvents.ip, match.ip) : undefined,
+      ),
+    );
+  return row?.n ?? 0;
+}
+
+/** Deletes events up to and including `seq` (retention purge; needs the purge setting, see policies). */
+export async function purgeEventsThrough(tx: Tx, tenantId: string, seq: number): Promise<number> {
+  await tx.execute(sql`select set_config('candor.audit_purge', 'on', true)`);
+  const rows = await tx
+    .delete(auditEvents)
+    .where(and(eq(auditEvents.tenantId, tenantId), lte(auditEvents.seq, seq)))
+    .returning({ seq: auditEvents.seq });
+  await tx.delete(auditCheckpoints).where(and(eq(auditCheckpoints.tenantId, tenantId), lt(auditCheckpoints.seq, seq)));
+  await tx.execute(sql`select set_config('candor.audit_purge', 'off', true)`);
+  return rows.length;
+}
+
+/** The newest checkpoint at or before sequence number `seq` (the anchor a retention purge keeps). */
+export async function checkpointAtOrBefore(tx: Tx, tenantId: string, seq: number): Promise<CheckpointRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(and(eq(auditCheckpoints.tenantId, tenantId), lte(auditCheckpoints.seq, seq)))
+    .orderBy(desc(auditCheckpoints.seq))
+    .limit(1);
+  return row;
+}
+
+export async function checkpointAt(tx: Tx, tenantId: string, seq: number): Promise<CheckpointRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(and(eq(auditCheckpoints.tenantId, tenantId), eq(auditCheckpoints.seq, seq)));
+  return row;
+}
