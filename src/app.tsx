@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
+import { alertsApi, alertsPages } from './modules/alerts/routes.tsx';
+import { auditApi, auditPages, auditPublicPages } from './modules/audit/routes.tsx';
 import { dashboardPages } from './modules/dashboard/routes.tsx';
 import { identityApi, identityPages, loadSession, requireApiToken, requireSignedIn } from './modules/identity/routes.tsx';
 import { apiTokenPages, apiTokensApi } from './modules/identity/token-routes.tsx';
 import { outboxApi, outboxPages } from './modules/outbox/routes.tsx';
+import { siemApi, siemPages } from './modules/siem/routes.tsx';
 import { resolveTenantForHost } from './modules/tenants/service.ts';
 import { trustCenterPages } from './modules/trust-center/routes.tsx';
 import type { Runtime } from './platform/context.ts';
@@ -27,6 +30,14 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const ADMIN_NAV: AdminNavSection[] = [
   { label: 'Overview', items: [{ href: '/admin', label: 'Dashboard' }] },
+  {
+    label: 'Security',
+    items: [
+      { href: '/admin/audit', label: 'Audit trail' },
+      { href: '/admin/alerts', label: 'Alerts' },
+      { href: '/admin/siem', label: 'SIEM forwarding' },
+    ],
+  },
   {
     label: 'Operations',
     items: [
@@ -51,6 +62,9 @@ function createApiApp() {
   api.route('/', identityApi);
   api.route('/', apiTokensApi);
   api.route('/', outboxApi);
+  api.route('/', auditApi);
+  api.route('/', alertsApi);
+  api.route('/', siemApi);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
@@ -120,6 +134,7 @@ export function createApp(runtime: Runtime): Hono<AppEnv> {
     await next();
   });
 
+  app.route('/', auditPublicPages);
   app.use('/admin/*', loadSession(), requireFormToken());
   app.use('/admin', loadSession());
   app.route('/', identityPages);
@@ -128,6 +143,9 @@ export function createApp(runtime: Runtime): Hono<AppEnv> {
   app.route('/', dashboardPages);
   app.route('/', outboxPages);
   app.route('/', apiTokenPages);
+  app.route('/', auditPages);
+  app.route('/', alertsPages);
+  app.route('/', siemPages);
   app.route('/', trustCenterPages);
 
   const api = createApiApp();

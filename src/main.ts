@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DATABASE_COMMANDS, findCommand, parseCommandArgs, runDatabaseCommand } from './cli/commands.ts';
 import { describeError, sendControlCommand } from './cli/control.ts';
-import { type CommandIO, terminalIO, UsageError } from './cli/io.ts';
 import { type Config, ensureDataDir, loadConfig } from './config.ts';
+import { type CommandIO, terminalIO, UsageError } from './platform/cli/io.ts';
 import { liveLockOwner, lockDataDir } from './platform/db/lock.ts';
 import { closeRuntime, createRuntime } from './runtime.ts';
 import { startServer, startWorker } from './server.ts';

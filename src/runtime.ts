@@ -1,6 +1,7 @@
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { registerAuditHooks } from './modules/hooks.ts';
 import { moduleJobs } from './modules/jobs.ts';
 import { createAudit } from './platform/audit/audit.ts';
 import { type Clock, type Runtime, systemClock } from './platform/context.ts';
@@ -50,6 +51,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const audit = createAudit({ clock, log });
   const runtime: Runtime = { config, db, jobs, mail: mail.mailer, audit, log, clock };
   jobs.register(...mail.jobs, ...moduleJobs(runtime));
+  registerAuditHooks(runtime);
   return runtime;
 }
 

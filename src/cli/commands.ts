@@ -1,31 +1,17 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
+import { auditCommands } from '../modules/audit/commands.ts';
 import { createDemo } from '../modules/demo/service.ts';
 import { Duration, Role } from '../modules/identity/schema.ts';
 import { createApiToken, issueSetupLink } from '../modules/identity/service.ts';
 import type { Tenant } from '../modules/tenants/schema.ts';
 import { createTenant, listAllTenants, requireTenant, tenantBaseUrl } from '../modules/tenants/service.ts';
+import { type CommandValues, type DatabaseCommand, optionText } from '../platform/cli/command.ts';
+import { type CommandIO, UsageError } from '../platform/cli/io.ts';
 import type { Runtime } from '../platform/context.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { type CommandIO, UsageError } from './io.ts';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-/** A command that works on the database; with a server holding PGlite it runs inside that server. */
-export interface DatabaseCommand {
-  name: string;
-  summary: string;
-  usage: string;
-  options: Options;
-  run(runtime: Runtime, values: Values, io: CommandIO): Promise<void>;
-}
-
-function text(values: Values, name: string, required = true): string | undefined {
-  const value = values[name];
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (required) throw new UsageError(`--${name} is required`);
-  return undefined;
-}
+type Values = CommandValues;
+const text = optionText;
 
 function hostList(values: Values): string[] {
   const raw = values.host;
@@ -149,7 +135,14 @@ const demoCommand: DatabaseCommand = {
   },
 };
 
-export const DATABASE_COMMANDS: DatabaseCommand[] = [tenantCreate, tenantList, tokenCreate, migrateCommand, demoCommand];
+export const DATABASE_COMMANDS: DatabaseCommand[] = [
+  tenantCreate,
+  tenantList,
+  tokenCreate,
+  migrateCommand,
+  demoCommand,
+  ...auditCommands,
+];
 
 /** Finds the command named by the first one or two words of argv. */
 export function findCommand(argv: string[]): { command: DatabaseCommand; rest: string[] } | undefined {

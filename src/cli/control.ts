@@ -2,9 +2,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ZodError } from 'zod';
+import { bufferedIO } from '../platform/cli/io.ts';
 import type { Runtime } from '../platform/context.ts';
 import { runDatabaseCommand } from './commands.ts';
-import { bufferedIO } from './io.ts';
 
 export const CONTROL_SOCKET = 'control.sock';
 

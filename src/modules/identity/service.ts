@@ -3,6 +3,7 @@ import type { Actor, Clock, Runtime, TenantRef } from '../../platform/context.ts
 import { newSecret, sha256Hex } from '../../platform/crypto/secrets.ts';
 import type { Database } from '../../platform/db/client.ts';
 import { Forbidden, Gone, InvalidInput, NotFound, Unauthorized } from '../../platform/errors.ts';
+import type { RoleSlug } from './roles.ts';
 import { type ApiTokenInfo, NewApiToken, OwnerSetupForm, type User } from './schema.ts';
 import {
   countUsers,
@@ -235,6 +236,21 @@ export async function revokeApiToken(runtime: Runtime, tenantId: string, id: str
 export async function needsOwner(db: Database, tenantId: string): Promise<boolean> {
   return (await db.withTenant(tenantId, (tx) => countUsers(tx))) === 0;
 }
+
+/**
+ * Refuses an actor whose role is not one of `roles` (the system, acting from the server itself, passes).
+ * The identity capability replaces this with permissions per role and records every denial.
+ */
+export function requireAnyRole(actor: Actor, roles: readonly RoleSlug[], what: string): void {
+  if (actor.kind === 'system') return;
+  const role = actor.kind === 'user' || actor.kind === 'token' ? actor.role : undefined;
+  if (!role || !(roles as readonly string[]).includes(role)) throw new Forbidden(`your role may not ${what}`);
+}
+
+/** Who may read the audit trail and security alerts. */
+export const SECURITY_READERS: readonly RoleSlug[] = ['owner', 'security-admin', 'auditor'];
+/** Who may change security settings (alert handling, forwarding). */
+export const SECURITY_ADMINS: readonly RoleSlug[] = ['owner', 'security-admin'];
 
 /**
  * Until the identity capability brings permissions per role, changes to credentials are the owner's alone

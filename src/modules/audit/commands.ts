@@ -1,0 +1,3 @@
+import type { DatabaseCommand } from '../../platform/cli/command.ts';
+
+export const auditCommands: DatabaseCommand[] = [];

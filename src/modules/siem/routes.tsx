@@ -1,0 +1,9 @@
+import { Hono } from 'hono';
+import { createApi } from '../../platform/http/api.ts';
+import type { AppEnv } from '../../platform/http/env.ts';
+
+/** Back-office pages (mounted at the root; paths start with /admin). */
+export const siemPages = new Hono<AppEnv>();
+
+/** JSON API routes (mounted under /api/v1). */
+export const siemApi = createApi();
