@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openTestDatabase, type TestDatabase } from '../../../test/db.ts';
-import type { Database } from '../db/client.ts';
-import { defineJob, type Jobs, registrable } from './jobs.ts';
+import { APP_ROLE, type Database } from '../db/client.ts';
+import { defineJob, type Jobs, type RegisteredJob, registrable } from './jobs.ts';
 import { createJobs, JOB_SCHEMA } from './pgboss.ts';
 
 const log = pino({ level: 'silent' });
@@ -24,9 +25,9 @@ afterAll(async () => {
 });
 
 /** A started job system working the given jobs, stopped after the file. */
-async function startJobs(...defs: Parameters<typeof registrable>[0][]): Promise<Jobs> {
+async function startJobs(...defs: RegisteredJob[]): Promise<Jobs> {
   const jobs = createJobs(db, log, { pollingIntervalSeconds: 0.5 });
-  jobs.register(...defs.map((d) => registrable(d)));
+  jobs.register(...defs);
   await jobs.start({ work: true });
   running.push(jobs);
   return jobs;
@@ -50,9 +51,10 @@ async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, t
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function jobStates(name: string): Promise<string[]> {
-  const { rows } = await db.query<{ state: string }>(`select state::text from ${JOB_SCHEMA}.job where name = $1 order by created_on`, [
-    name,
-  ]);
+  const { rows } = await db.query<{ state: string }>(
+    `select state::text from ${JOB_SCHEMA}.job where name = $1 order by created_on`,
+    [name],
+  );
   return rows.map((r) => r.state);
 }
 
@@ -68,7 +70,7 @@ describe('jobs', () => {
         seen.push(payload);
       },
     });
-    const jobs = await startJobs(job);
+    const jobs = await startJobs(registrable(job));
     const id = await db.withTenant(randomUUID(), (tx) => jobs.enqueue(job, { n: 7, label: '  padded  ' }, { tx }));
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor(() => seen.length > 0);
@@ -86,25 +88,38 @@ describe('jobs', () => {
         seen.push(payload);
       },
     });
-    const jobs = await startJobs(job);
+    const control = defineJob({ name: 'test.rollback-control', payload: Payload, handler: async (p) => void seen.push(p) });
+    const jobs = await startJobs(registrable(job), registrable(control));
     const attempt = db.withTenant(randomUUID(), async (tx) => {
       await jobs.enqueue(job, { n: 1, label: 'doomed' }, { tx });
       throw new Error('the change fails after the job was queued');
     });
     await expect(attempt).rejects.toThrow('the change fails');
-    // A committed job enqueued afterwards runs, so the worker is polling while the rolled-back one does not.
-    const control = defineJob({ name: 'test.rollback-control', payload: Payload, handler: async (p) => void seen.push(p) });
-    const controlJobs = await startJobs(control);
-    await db.withTenant(randomUUID(), (tx) => controlJobs.enqueue(control, { n: 2, label: 'kept' }, { tx }));
+    // A committed job enqueued afterwards runs, so the worker was polling while the rolled-back one did not.
+    await db.withTenant(randomUUID(), (tx) => jobs.enqueue(control, { n: 2, label: 'kept' }, { tx }));
     await waitFor(() => seen.length > 0);
     await sleep(1000);
     expect(seen).toEqual([{ n: 2, label: 'kept' }]);
     expect(await jobStates('test.rollback')).toEqual([]);
   });
 
+  it('leaves the caller’s transaction under the row-level security role after enqueueing in it', async () => {
+    const job = defineJob({ name: 'test.role', payload: Payload, handler: async () => {} });
+    const jobs = await startJobs(registrable(job));
+    const tenantId = randomUUID();
+    const seen = await db.withTenant(tenantId, async (tx) => {
+      await jobs.enqueue(job, { n: 1, label: 'in a tenant transaction' }, { tx });
+      const result = (await tx.execute(
+        sql`select current_user as role, current_setting('candor.tenant_id') as tenant`,
+      )) as unknown as { rows: { role: string; tenant: string }[] };
+      return result.rows[0];
+    });
+    expect(seen).toEqual({ role: APP_ROLE, tenant: tenantId });
+  });
+
   it('refuses an invalid payload at enqueue and queues nothing', async () => {
     const job = defineJob({ name: 'test.invalid', payload: Payload, handler: async () => {} });
-    const jobs = await startJobs(job);
+    const jobs = await startJobs(registrable(job));
     await expect(jobs.enqueue(job, { n: -1, label: 'negative' })).rejects.toThrow(z.ZodError);
     const bad = { n: 'three', label: 'text' } as unknown as z.infer<typeof Payload>;
     await expect(db.withTenant(randomUUID(), (tx) => jobs.enqueue(job, bad, { tx }))).rejects.toThrow(z.ZodError);
@@ -122,7 +137,7 @@ describe('jobs', () => {
         if (attempts.length < 3) throw new Error(`transient failure ${attempts.length}`);
       },
     });
-    const jobs = await startJobs(job);
+    const jobs = await startJobs(registrable(job));
     await jobs.enqueue(job, { n: 5, label: 'flaky' });
     await waitFor(async () => (await jobStates('test.flaky'))[0] === 'completed');
     expect(attempts).toEqual([5, 5, 5]);
@@ -139,7 +154,7 @@ describe('jobs', () => {
         throw new Error('always broken');
       },
     });
-    const jobs = await startJobs(job);
+    const jobs = await startJobs(registrable(job));
     await jobs.enqueue(job, { n: 1, label: 'broken' });
     await waitFor(async () => (await jobStates('test.broken'))[0] === 'failed');
     await sleep(1000);
@@ -148,8 +163,13 @@ describe('jobs', () => {
 
   it('applies changed retry settings to a queue created by an earlier start', async () => {
     const name = 'test.retry-changed';
-    const noRetry = defineJob({ name, payload: Payload, retry: { limit: 0, delaySeconds: 0, backoff: false }, handler: async () => {} });
-    await stopJobs(await startJobs(noRetry));
+    const noRetry = defineJob({
+      name,
+      payload: Payload,
+      retry: { limit: 0, delaySeconds: 0, backoff: false },
+      handler: async () => {},
+    });
+    await stopJobs(await startJobs(registrable(noRetry)));
     let calls = 0;
     const withRetry = defineJob({
       name,
@@ -160,7 +180,7 @@ describe('jobs', () => {
         if (calls === 1) throw new Error('first attempt fails');
       },
     });
-    const jobs = await startJobs(withRetry);
+    const jobs = await startJobs(registrable(withRetry));
     await jobs.enqueue(withRetry, { n: 1, label: 'retry me' });
     await waitFor(async () => ['completed', 'failed'].includes((await jobStates(name))[0] ?? ''));
     expect(await jobStates(name)).toEqual(['completed']);

@@ -42,6 +42,25 @@ async function asSessionRole<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
   return result;
 }
 
+/** Advisory lock keys (two-int form, so they never meet the single-key locks of migrations and tenants). */
+const LOCK_CLASS = 7_201_313;
+const SETUP_LOCK = 1;
+
+/**
+ * Runs `work` while holding a database-wide lock, so processes starting together install the queue
+ * schema and create queues one after another. pg-boss's create_queue adds a foreign key to its queue
+ * table, and two of them at once deadlock (one process then fails to start). The lock is held by a
+ * transaction on its own connection while `work` uses the pool (so the pool needs two connections or more);
+ * PGlite has a single process and connection, and no lock is needed.
+ */
+async function oneStarterAtATime(db: Database, work: () => Promise<void>): Promise<void> {
+  if (db.engine !== 'postgres') return work();
+  await db.transaction(async (client) => {
+    await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, SETUP_LOCK]);
+    await work();
+  });
+}
+
 export interface JobsOptions {
   /** How often an idle worker asks for work. */
   pollingIntervalSeconds?: number;
@@ -73,7 +92,7 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
     },
 
     async start({ work }) {
-      boss = new PgBoss({
+      const queue = new PgBoss({
         db: { executeSql: (text, values) => db.query(text, values ?? []) },
         schema: JOB_SCHEMA,
         migrate: true,
@@ -83,19 +102,24 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
         ...(options.cronMonitorIntervalSeconds ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds } : {}),
         ...(options.cronWorkerIntervalSeconds ? { cronWorkerIntervalSeconds: options.cronWorkerIntervalSeconds } : {}),
       });
-      boss.on('error', (err) => log.error({ err }, 'job queue error'));
-      await boss.start();
+      queue.on('error', (err) => log.error({ err }, 'job queue error'));
+      await oneStarterAtATime(db, async () => {
+        await queue.start();
+        for (const def of definitions.values()) {
+          const settings = {
+            retryLimit: def.retry?.limit ?? 3,
+            retryDelay: def.retry?.delaySeconds ?? 30,
+            retryBackoff: def.retry?.backoff ?? true,
+          };
+          // createQueue leaves an existing queue as it is: apply the definition's current retry settings.
+          await queue.createQueue(def.name, { name: def.name, ...settings });
+          await queue.updateQueue(def.name, { name: def.name, ...settings });
+        }
+      });
+      boss = queue;
+      if (!work) return;
       for (const def of definitions.values()) {
-        const queue = {
-          retryLimit: def.retry?.limit ?? 3,
-          retryDelay: def.retry?.delaySeconds ?? 30,
-          retryBackoff: def.retry?.backoff ?? true,
-        };
-        // createQueue leaves an existing queue as it is: apply the definition's current retry settings.
-        await boss.createQueue(def.name, { name: def.name, ...queue });
-        await boss.updateQueue(def.name, queue);
-        if (!work) continue;
-        await boss.work<unknown>(
+        await queue.work<unknown>(
           def.name,
           { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 },
           async ([job]) => {
@@ -109,8 +133,8 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
             }
           },
         );
-        if (def.cron) await boss.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
-        else await boss.unschedule(def.name);
+        if (def.cron) await queue.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
+        else await queue.unschedule(def.name);
       }
     },
 
@@ -120,7 +144,10 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       const send = async (client: PgBoss.Db | undefined): Promise<string | null> => {
         if (opts.singletonKey && client) {
           // pg-boss 10 ignores a singleton key on a standard queue: keep "one waiting job per key" ourselves.
-          await client.executeSql('select pg_advisory_xact_lock(hashtext($1))', [`${def.name}\n${opts.singletonKey}`]);
+          await client.executeSql('select pg_advisory_xact_lock($1::int, hashtext($2))', [
+            LOCK_CLASS,
+            `${def.name}\n${opts.singletonKey}`,
+          ]);
           const waiting = await client.executeSql(
             `select 1 from ${JOB_SCHEMA}.job where name = $1 and singleton_key = $2 and state < 'active' limit 1`,
             [def.name, opts.singletonKey],
@@ -135,7 +162,8 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       };
       const { tx } = opts;
       if (tx) return asSessionRole(tx, () => send(transactionAdapter(tx)));
-      if (opts.singletonKey) return db.transaction((client) => send({ executeSql: (text, values) => client.query(text, values ?? []) }));
+      if (opts.singletonKey)
+        return db.transaction((client) => send({ executeSql: (text, values) => client.query(text, values ?? []) }));
       return send(undefined);
     },
 

@@ -7,7 +7,7 @@ import type { Clock } from '../context.ts';
 import type { Database } from '../db/client.ts';
 import { defineJob, type Jobs, type RegisteredJob, registrable } from '../jobs/jobs.ts';
 import type { Mailer, OutgoingMail } from './outbox.ts';
-import { insertOutboxMail, lockOutboxMail, type OutboxRow, updateOutboxMail } from './store.ts';
+import { claimOutboxMail, insertOutboxMail, type OutboxRow, recordFailedAttempt, updateOutboxMail } from './store.ts';
 
 export interface MailSettings {
   /** smtp:// or smtps:// URL; without it, mail is kept as .eml files in `keepDir`. */
@@ -15,15 +15,52 @@ export interface MailSettings {
   from: string;
   /** Where messages are kept when no SMTP server is configured (under the data directory). */
   keepDir: string;
+  /** Delivery retries after a failed attempt; DEFAULT_MAIL_RETRY unless set (tests use short delays). */
+  retry?: MailRetry;
 }
 
-const RETRY = { limit: 6, delaySeconds: 20, backoff: true };
+export interface MailRetry {
+  /** Retries after the first attempt; the message is marked failed when they are spent. */
+  limit: number;
+  delaySeconds: number;
+  /** Double the delay on each retry (with jitter). */
+  backoff: boolean;
+}
+
+/** Seven attempts over about 20 to 40 minutes (20 s, doubling, with jitter). */
+export const DEFAULT_MAIL_RETRY: MailRetry = { limit: 6, delaySeconds: 20, backoff: true };
+
+/**
+ * How long one attempt may keep a message to itself. It must outlast the SMTP timeouts below (so two
+ * attempts never overlap) and stay under the queue's job expiry (15 min), so that the retry of an
+ * attempt whose process died finds the lease over.
+ */
+const LEASE_SECONDS = 5 * 60;
+const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
 
 const DeliverPayload = z.object({ tenantId: z.uuid(), id: z.uuid() });
+
+const Recipient = z.email().max(320);
+const Mail = z.object({
+  to: z
+    .union([Recipient, z.array(Recipient)])
+    .transform((to) => (Array.isArray(to) ? to : [to]))
+    .pipe(z.array(Recipient).min(1, 'a mail needs at least one recipient').max(100)),
+  subject: z.string().trim().min(1).max(998),
+  text: z.string(),
+  html: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
 
 export interface MailSystem {
   mailer: Mailer;
   jobs: RegisteredJob[];
+}
+
+/** The SMTP reply code of a refused delivery (nodemailer sets `responseCode`), if there was one. */
+function smtpReplyCode(error: unknown): number | undefined {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' ? code : undefined;
 }
 
 /**
@@ -32,37 +69,37 @@ export interface MailSystem {
  * keeps it as an .eml file a newcomer can open.
  */
 export function createMailSystem(db: Database, jobs: Jobs, settings: MailSettings, log: Logger, clock: Clock): MailSystem {
-  const transport = settings.smtpUrl ? nodemailer.createTransport(settings.smtpUrl) : undefined;
+  const retry = settings.retry ?? DEFAULT_MAIL_RETRY;
+  const transport = settings.smtpUrl ? nodemailer.createTransport({ url: settings.smtpUrl, ...SMTP_TIMEOUTS }) : undefined;
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
   const deliver = defineJob({
     name: 'mail.deliver',
     payload: DeliverPayload,
-    retry: RETRY,
+    retry,
     handler: async ({ tenantId, id }) => {
       // System scope: the worker is not acting for a tenant, it delivers whatever the outbox holds.
-      const failure = await db.withSystem(async (tx) => {
-        const row = await lockOutboxMail(tx, tenantId, id);
-        if (row?.status !== 'queued') return undefined; // delivered by an earlier attempt
-        const attempts = row.attempts + 1;
-        try {
-          const outcome = transport ? await sendOverSmtp(row) : await keepAsFile(row);
-          await updateOutboxMail(tx, tenantId, id, { ...outcome, attempts, lastError: null, sentAt: clock.now() });
-          return undefined;
-        } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
-          const final = attempts > RETRY.limit;
-          log.warn({ tenantId, mailId: id, attempts, err: reason }, 'mail delivery failed');
-          await updateOutboxMail(tx, tenantId, id, {
-            attempts,
-            lastError: reason.slice(0, 1000),
-            status: final ? 'failed' : 'queued',
-          });
-          return final ? undefined : reason;
-        }
-      });
-      // Thrown only after the attempt is recorded, so the queue retries with backoff and the outbox shows why.
-      if (failure) throw new Error(`mail ${id} not delivered: ${failure}`);
+      // The claim, the delivery and its record are separate steps: no transaction (on PGlite, the one
+      // connection every request needs) stays open while an SMTP server takes its time.
+      const row = await db.withSystem((tx) => claimOutboxMail(tx, tenantId, id, LEASE_SECONDS));
+      if (!row) return; // sent, kept or failed by an earlier attempt
+      if ('busy' in row) throw new Error(`mail ${id} is being delivered by another attempt; trying again later`);
+      let outcome: { status: string; messageId: string; emlPath?: string };
+      try {
+        outcome = transport ? await sendOverSmtp(row) : await keepAsFile(row);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const code = smtpReplyCode(error);
+        // A 5xx reply is the server's final word (no such mailbox, refused content): retrying cannot help.
+        const permanent = code !== undefined && code >= 500 && code < 600;
+        const final = permanent || row.attempts > retry.limit;
+        log.warn({ tenantId, mailId: id, attempts: row.attempts, smtpCode: code, err: reason }, 'mail delivery failed');
+        await db.withSystem((tx) => recordFailedAttempt(tx, tenantId, id, { lastError: reason.slice(0, 1000), final }));
+        // Thrown only after the attempt is recorded, so the queue retries with backoff and the outbox shows why.
+        if (!final) throw new Error(`mail ${id} not delivered: ${reason}`);
+        return;
+      }
+      await db.withSystem((tx) => updateOutboxMail(tx, tenantId, id, { ...outcome, lastError: null, sentAt: clock.now() }));
     },
   });
 
@@ -96,11 +133,11 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
   }
 
   const mailer: Mailer = {
-    async enqueue(tx, tenantId, mail: OutgoingMail) {
-      const to = Array.isArray(mail.to) ? mail.to : [mail.to];
+    async enqueue(tx, tenantId, input: OutgoingMail) {
+      const mail = Mail.parse(input);
       const id = await insertOutboxMail(tx, {
         tenantId,
-        to,
+        to: mail.to,
         subject: mail.subject,
         text: mail.text,
         html: mail.html ?? null,

@@ -1,6 +1,8 @@
 import type { Tx } from '../db/client.ts';
 
+/** A message to send; `enqueue` refuses (ZodError) one without a valid recipient address or subject. */
 export interface OutgoingMail {
+  /** Plain addresses (`ada@example.com`), one or more. */
   to: string | string[];
   subject: string;
   text: string;

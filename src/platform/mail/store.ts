@@ -13,6 +13,54 @@ export async function insertOutboxMail(
   return created.id;
 }
 
+/**
+ * Claims one queued message for a delivery attempt: counts the attempt and leases the message for
+ * `leaseSeconds`, so no other worker attempts it meanwhile, in a statement of its own (no lock is held
+ * while the message travels). Returns the message as claimed, or `{ busy }` when it is queued but
+ * leased by an attempt under way, or undefined when it is no longer queued (sent, kept or failed).
+ */
+export async function claimOutboxMail(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  leaseSeconds: number,
+): Promise<OutboxRow | { busy: true } | undefined> {
+  const [claimed] = await tx
+    .update(mailOutbox)
+    .set({
+      attempts: sql`${mailOutbox.attempts} + 1`,
+      nextAttemptAt: sql`now() + make_interval(secs => ${leaseSeconds})`,
+    })
+    .where(
+      and(
+        eq(mailOutbox.tenantId, tenantId),
+        eq(mailOutbox.id, id),
+        eq(mailOutbox.status, 'queued'),
+        sql`${mailOutbox.nextAttemptAt} <= now()`,
+      ),
+    )
+    .returning();
+  if (claimed) return claimed;
+  const [queued] = await tx
+    .select({ id: mailOutbox.id })
+    .from(mailOutbox)
+    .where(and(eq(mailOutbox.tenantId, tenantId), eq(mailOutbox.id, id), eq(mailOutbox.status, 'queued')));
+  return queued ? { busy: true } : undefined;
+}
+
+/** Records a failed attempt and ends its lease, so the next retry may claim the message at once. */
+export async function recordFailedAttempt(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  failure: { lastError: string; final: boolean },
+): Promise<void> {
+  await tx
+    .update(mailOutbox)
+    .set({ lastError: failure.lastError, status: failure.final ? 'failed' : 'queued', nextAttemptAt: sql`now()` })
+    .where(and(eq(mailOutbox.tenantId, tenantId), eq(mailOutbox.id, id)));
+}
+
 /** Locks one message for delivery so two workers never send it twice. */
 export async function lockOutboxMail(tx: Tx, tenantId: string, id: string): Promise<OutboxRow | undefined> {
   const [row] = await tx
