@@ -7,7 +7,14 @@ import type { Clock } from '../context.ts';
 import type { Database } from '../db/client.ts';
 import { defineJob, type Jobs, type RegisteredJob, registrable } from '../jobs/jobs.ts';
 import type { Mailer, OutgoingMail } from './outbox.ts';
-import { claimOutboxMail, insertOutboxMail, type OutboxRow, recordFailedAttempt, updateOutboxMail } from './store.ts';
+import {
+  claimOutboxMail,
+  insertOutboxMail,
+  type OutboxRow,
+  recordFailedAttempt,
+  staleQueuedMail,
+  updateOutboxMail,
+} from './store.ts';
 
 export interface MailSettings {
   /** smtp:// or smtps:// URL; without it, mail is kept as .eml files in `keepDir`. */
@@ -103,6 +110,25 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
     },
   });
 
+  // Longer than the longest retry backoff, so a message whose retry is merely waiting is left alone.
+  const STALE_AFTER_MS = 60 * 60 * 1000;
+
+  /**
+   * A safety net: a message still queued an hour after its last attempt lost its delivery job (a queue
+   * purged by hand, a job archived by a crash); queue it again. The claim's lease prevents double sends.
+   */
+  const sweep = defineJob({
+    name: 'mail.sweep',
+    payload: z.object({}),
+    cron: '*/10 * * * *',
+    cronPayload: {},
+    handler: async () => {
+      const stale = await db.withSystem((tx) => staleQueuedMail(tx, new Date(clock.now().getTime() - STALE_AFTER_MS)));
+      for (const mail of stale) await jobs.enqueue(deliver, mail, { singletonKey: `mail:${mail.id}` });
+      if (stale.length > 0) log.warn({ count: stale.length }, 're-queued mail whose delivery job was lost');
+    },
+  });
+
   function message(row: OutboxRow) {
     return {
       from: settings.from,
@@ -148,5 +174,5 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
     },
   };
 
-  return { mailer, jobs: [registrable(deliver)] };
+  return { mailer, jobs: [registrable(deliver), registrable(sweep)] };
 }
