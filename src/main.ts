@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { DATABASE_COMMANDS, findCommand, parseCommandArgs, runDatabaseCommand } from './cli/commands.ts';
 import { describeError, sendControlCommand } from './cli/control.ts';
 import { type Config, ensureDataDir, loadConfig } from './config.ts';
+import { verifyExportedTrail } from './modules/audit/commands.ts';
 import { type CommandIO, terminalIO, UsageError } from './platform/cli/io.ts';
 import { liveLockOwner, lockDataDir } from './platform/db/lock.ts';
-import { closeRuntime, createRuntime } from './runtime.ts';
+import { closeRuntime, createLogger, createRuntime } from './runtime.ts';
 import { startServer, startWorker } from './server.ts';
 
 const HELP = `candor — a self-hosted Trust Center and security & privacy program
@@ -55,7 +56,13 @@ async function main(argv: string[], io: CommandIO): Promise<number> {
     io.out(found.command.usage);
     return 0;
   }
-  parseCommandArgs(found.command, found.rest); // reject bad flags before touching the database
+  const values = parseCommandArgs(found.command, found.rest); // reject bad flags before touching the database
+  if (found.command.name === 'audit verify' && typeof values.file === 'string') {
+    // A file is checked here, with no database: relative paths mean this shell's working directory.
+    const key = values['public-key'];
+    await verifyExportedTrail(values.file, typeof key === 'string' ? key : undefined, io);
+    return 0;
+  }
   return runAgainstDatabase(loadConfig(), argv, io);
 }
 
@@ -81,7 +88,8 @@ async function runAgainstDatabase(config: Config, argv: string[], io: CommandIO)
     lock = lockDataDir(config.dataDir);
   }
   try {
-    const runtime = await createRuntime({ ...config, logLevel: 'warn' });
+    // Logs go to stderr: a command's standard output is its result (`candor audit export > trail.jsonl`).
+    const runtime = await createRuntime(config, { log: createLogger({ ...config, logLevel: 'warn' }, 2) });
     try {
       await runtime.jobs.start({ work: false });
       await runDatabaseCommand(runtime, argv, io);

@@ -18,12 +18,16 @@ export interface RuntimeOptions {
   jobs?: JobsOptions;
 }
 
-export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { pid: process.pid },
-    redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
-  });
+/** JSON logs to stdout (the server) or to another file descriptor (2 for CLI commands). */
+export function createLogger(config: Config, fd = 1): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { pid: process.pid },
+      redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+    },
+    pino.destination(fd),
+  );
 }
 
 /**

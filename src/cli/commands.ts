@@ -7,10 +7,13 @@ import type { Tenant } from '../modules/tenants/schema.ts';
 import { createTenant, listAllTenants, requireTenant, tenantBaseUrl } from '../modules/tenants/service.ts';
 import { type CommandValues, type DatabaseCommand, optionText } from '../platform/cli/command.ts';
 import { type CommandIO, UsageError } from '../platform/cli/io.ts';
-import type { Runtime } from '../platform/context.ts';
+import type { Actor, Runtime } from '../platform/context.ts';
 import { migrate } from '../platform/db/migrate.ts';
 
 type Values = CommandValues;
+
+/** Who acts in the trail when a command changes something: whoever can run commands on the server. */
+export const CLI_ACTOR: Actor = { kind: 'system', name: 'cli' };
 const text = optionText;
 
 function hostList(values: Values): string[] {
@@ -23,8 +26,8 @@ function hostList(values: Values): string[] {
 }
 
 /** Prints the one-time owner setup link for a tenant that has nobody yet. */
-export async function printSetupLink(runtime: Runtime, tenant: Tenant, io: CommandIO): Promise<void> {
-  const link = await issueSetupLink(runtime, tenant);
+export async function printSetupLink(runtime: Runtime, tenant: Tenant, io: CommandIO, actor: Actor = CLI_ACTOR): Promise<void> {
+  const link = await issueSetupLink(runtime, tenant, actor);
   if (!link) return;
   const url = `${tenantBaseUrl(runtime.config.publicUrl, tenant)}${link}`;
   runtime.log.info({ tenant: tenant.slug, setupUrl: url }, 'first-run setup link (single use, valid for one hour)');
@@ -49,12 +52,16 @@ Prints the tenant's id, then a one-time link that creates its first owner.`,
     'contact-email': { type: 'string' },
   },
   async run(runtime, values, io) {
-    const tenant = await createTenant(runtime.db, {
-      slug: text(values, 'slug') ?? '',
-      name: text(values, 'name') ?? '',
-      hosts: hostList(values),
-      contactEmail: text(values, 'contact-email', false),
-    });
+    const tenant = await createTenant(
+      runtime.db,
+      {
+        slug: text(values, 'slug') ?? '',
+        name: text(values, 'name') ?? '',
+        hosts: hostList(values),
+        contactEmail: text(values, 'contact-email', false),
+      },
+      { audit: runtime.audit, actor: CLI_ACTOR },
+    );
     io.out(tenant.id);
     io.err(`Created tenant "${tenant.slug}" (${tenant.name})${tenant.hosts.length ? ` for ${tenant.hosts.join(', ')}` : ''}.`);
     await printSetupLink(runtime, tenant, io);
@@ -95,11 +102,15 @@ Prints the token on standard output, once: Candor keeps only its hash.`,
     const expiresRaw = text(values, 'expires', false);
     const expires = expiresRaw === undefined ? undefined : Duration.safeParse(expiresRaw);
     if (expires && !expires.success) throw new UsageError(`--expires ${expires.error.issues[0]?.message ?? 'is invalid'}`);
-    const { token, info } = await createApiToken(runtime, tenant.id, {
-      name: text(values, 'name') ?? '',
-      role: role.data,
-      expiresInMs: expires?.data,
-    });
+    const { token, info } = await createApiToken(
+      runtime,
+      { tenantId: tenant.id, actor: CLI_ACTOR },
+      {
+        name: text(values, 'name') ?? '',
+        role: role.data,
+        expiresInMs: expires?.data,
+      },
+    );
     io.out(token);
     io.err(
       `Created token "${info.name}" (${info.role}) for ${tenant.slug}${info.expiresAt ? `, expires ${info.expiresAt.toISOString()}` : ', no expiry'}.`,
@@ -128,7 +139,7 @@ const demoCommand: DatabaseCommand = {
   usage: 'candor demo\n\nCreates the "demo" tenant (Halcyon Ledger, a fictional company) with sample content. Safe to run twice.',
   options: {},
   async run(runtime, _values, io) {
-    const { tenant, created } = await createDemo(runtime);
+    const { tenant, created } = await createDemo(runtime, CLI_ACTOR);
     io.out(created ? `Created the demo tenant "${tenant.name}".` : `The demo tenant "${tenant.name}" already exists.`);
     io.out(`Trust Center: ${tenantBaseUrl(runtime.config.publicUrl, tenant)}/`);
     await printSetupLink(runtime, tenant, io);
@@ -156,7 +167,15 @@ export function findCommand(argv: string[]): { command: DatabaseCommand; rest: s
 /** Parses a command's options strictly: an unknown flag or a stray argument is a usage error. */
 export function parseCommandArgs(command: DatabaseCommand, rest: string[]): Values {
   try {
-    const { values } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      strict: true,
+      allowPositionals: Boolean(command.positional),
+    });
+    if (positionals.length > 1) throw new Error(`unexpected argument ${positionals[1]}`);
+    const [first] = positionals;
+    if (command.positional && first !== undefined) return { ...values, [command.positional]: first } as Values;
     return values as Values;
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]} (see candor ${command.name} --help)`);

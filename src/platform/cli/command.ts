@@ -15,6 +15,8 @@ export interface DatabaseCommand {
   summary: string;
   usage: string;
   options: CommandOptions;
+  /** The name under which one optional positional argument is passed in `values` (`audit verify FILE`). */
+  positional?: string;
   run(runtime: Runtime, values: CommandValues, io: CommandIO): Promise<void>;
 }
 

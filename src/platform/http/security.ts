@@ -7,7 +7,7 @@ import { Forbidden } from '../errors.ts';
  * inline code at all, so a cached page needs no per-request nonce and is byte-identical for every visitor.
  */
 export function securityHeaders(): MiddlewareHandler {
-  return secureHeaders({
+  const secure = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
@@ -29,6 +29,14 @@ export function securityHeaders(): MiddlewareHandler {
     // HSTS only makes sense when we terminate TLS; the TLS issue turns it on there.
     strictTransportSecurity: false,
   });
+  return async (c, next) => {
+    await secure(c, next);
+    // /.well-known documents (published checkpoints, security.txt) are for everyone, scripts included.
+    if (c.req.path.startsWith('/.well-known/')) {
+      c.res.headers.set('cross-origin-resource-policy', 'cross-origin');
+      c.res.headers.set('access-control-allow-origin', '*');
+    }
+  };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
