@@ -9,7 +9,7 @@ import { createDemo } from './modules/demo/service.ts';
 import { needsOwner } from './modules/identity/service.ts';
 import { ensureFirstTenant, listAllTenants } from './modules/tenants/service.ts';
 import type { CommandIO } from './platform/cli/io.ts';
-import type { Runtime } from './platform/context.ts';
+import type { Actor, Runtime } from './platform/context.ts';
 import { type DataDirLock, lockDataDir } from './platform/db/lock.ts';
 import { closeRuntime, createRuntime } from './runtime.ts';
 
@@ -26,6 +26,9 @@ export interface StartOptions {
   io: CommandIO;
 }
 
+/** Who acts in the trail for what `start` does on its own: the first tenant, the demo, setup links. */
+const STARTUP_ACTOR: Actor = { kind: 'system', name: 'startup' };
+
 // Setup links are printed for at most this many tenants; a hosting install lists the rest with the CLI.
 const SETUP_LINKS_AT_START = 20;
 
@@ -40,9 +43,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // The demo queues mail, so it needs the queue; a plain restart starts it after listening instead.
     if (options.demo) {
       await startJobs();
-      await createDemo(runtime);
+      await createDemo(runtime, STARTUP_ACTOR);
     }
-    await ensureFirstTenant(runtime.db);
+    await ensureFirstTenant(runtime.db, { audit: runtime.audit, actor: STARTUP_ACTOR });
     const server = await listen(createApp(runtime), config);
     await startJobs().catch(async (error: unknown) => {
       await closeHttp(server);
@@ -77,7 +80,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
 async function printPendingSetupLinks(runtime: Runtime, io: CommandIO): Promise<void> {
   for (const tenant of await listAllTenants(runtime.db, SETUP_LINKS_AT_START)) {
-    if (await needsOwner(runtime.db, tenant.id)) await printSetupLink(runtime, tenant, io);
+    if (await needsOwner(runtime.db, tenant.id)) await printSetupLink(runtime, tenant, io, STARTUP_ACTOR);
   }
 }
 

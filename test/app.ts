@@ -8,7 +8,7 @@ import type { RoleSlug } from '../src/modules/identity/roles.ts';
 import { completeOwnerSetup, createApiToken, issueSetupLink, resolveSession } from '../src/modules/identity/service.ts';
 import type { Tenant } from '../src/modules/tenants/schema.ts';
 import { createTenant } from '../src/modules/tenants/service.ts';
-import type { Clock, Runtime } from '../src/platform/context.ts';
+import type { Actor, Clock, RequestContext, Runtime } from '../src/platform/context.ts';
 import { closeRuntime, createRuntime } from '../src/runtime.ts';
 import { openTestDatabase, testEngine } from './db.ts';
 
@@ -35,6 +35,9 @@ export interface TestApp {
 }
 
 export const TEST_HOST = 'acme.test';
+
+/** What the test helpers act as when they set things up: the server's command line, as an operator would. */
+const SETUP_ACTOR: Actor = { kind: 'system', name: 'cli' };
 
 export interface TestAppOptions {
   config?: Partial<Config>;
@@ -63,7 +66,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     jobs: { pollingIntervalSeconds: 0.5 },
   });
   await runtime.jobs.start({ work: options.workJobs ?? false });
-  const tenant = await createTenant(runtime.db, { slug: 'acme', name: 'Acme Corp', hosts: [TEST_HOST] });
+  const tenant = await createTenant(
+    runtime.db,
+    { slug: 'acme', name: 'Acme Corp', hosts: [TEST_HOST] },
+    { audit: runtime.audit, actor: SETUP_ACTOR },
+  );
   const app = createApp(runtime);
   const request = (p: string, init?: RequestInit) => Promise.resolve(app.request(`http://${TEST_HOST}${p}`, init));
   let owner: SignedIn | undefined;
@@ -79,13 +86,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       const link = await issueSetupLink(runtime, tenant);
       if (!link) throw new Error('tenant already has an owner');
       const email = 'owner@acme.test';
-      const { sessionId } = await completeOwnerSetup(
-        runtime,
-        tenant.id,
-        link.replace('/setup/', ''),
-        { name: 'Olivia Owner', email, password: 'correct horse battery staple' },
-        { ip: '127.0.0.1', userAgent: 'vitest' },
-      );
+      // The request a browser would make with the link: anonymous, from the loopback address.
+      const ctx: RequestContext = {
+        ...runtime,
+        tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+        actor: { kind: 'anonymous' },
+        requestId: 'test-setup',
+        ip: '127.0.0.1',
+        userAgent: 'vitest',
+      };
+      const { sessionId } = await completeOwnerSetup(ctx, link.replace('/setup/', ''), {
+        name: 'Olivia Owner',
+        email,
+        password: 'correct horse battery staple',
+      });
       const session = await resolveSession(runtime.db, runtime.clock, tenant.id, sessionId);
       if (!session) throw new Error('session not found');
       owner = { cookie: `candor_session=${sessionId}`, csrfToken: session.csrfToken, email };
@@ -103,7 +117,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       });
     },
     async apiToken(role = 'owner') {
-      const { token } = await createApiToken(runtime, tenant.id, { name: `test ${role}`, role });
+      const { token } = await createApiToken(
+        runtime,
+        { tenantId: tenant.id, actor: SETUP_ACTOR },
+        { name: `test ${role}`, role },
+      );
       return token;
     },
     async close() {

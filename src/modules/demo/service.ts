@@ -1,4 +1,4 @@
-import type { Runtime } from '../../platform/context.ts';
+import type { Actor, Runtime } from '../../platform/context.ts';
 import type { Tenant } from '../tenants/schema.ts';
 import { createTenant, findTenant, listAllTenants } from '../tenants/service.ts';
 
@@ -15,18 +15,27 @@ export interface DemoResult {
  * only tenant it serves every host; beside others it answers at demo.localhost. Running it again changes
  * nothing. Each capability adds its own sample content here as it arrives.
  */
-export async function createDemo(runtime: Runtime): Promise<DemoResult> {
+export async function createDemo(runtime: Runtime, actor: Actor): Promise<DemoResult> {
   const existing = await findTenant(runtime.db, DEMO_SLUG);
   if (existing) return { tenant: existing, created: false };
   const alone = (await listAllTenants(runtime.db, 1)).length === 0;
-  const tenant = await createTenant(runtime.db, {
-    slug: DEMO_SLUG,
-    name: 'Halcyon Ledger',
-    hosts: alone ? [] : [DEMO_HOST],
-    contactEmail: 'security@halcyon-ledger.example',
-  });
-  await runtime.db.withTenant(tenant.id, (tx) =>
-    runtime.mail.enqueue(tx, tenant.id, {
+  const tenant = await createTenant(
+    runtime.db,
+    {
+      slug: DEMO_SLUG,
+      name: 'Halcyon Ledger',
+      hosts: alone ? [] : [DEMO_HOST],
+      contactEmail: 'security@halcyon-ledger.example',
+    },
+    { audit: runtime.audit, actor },
+  );
+  await runtime.db.withTenant(tenant.id, async (tx) => {
+    await runtime.audit.record(
+      tx,
+      { tenantId: tenant.id, actor },
+      { action: 'demo.created', target: { type: 'tenant', id: tenant.id }, details: { slug: tenant.slug } },
+    );
+    await runtime.mail.enqueue(tx, tenant.id, {
       to: 'security@halcyon-ledger.example',
       subject: 'Your Halcyon Ledger demo workspace is ready',
       text: [
@@ -40,7 +49,7 @@ export async function createDemo(runtime: Runtime): Promise<DemoResult> {
         '',
         '— Candor',
       ].join('\n'),
-    }),
-  );
+    });
+  });
   return { tenant, created: true };
 }

@@ -3,14 +3,16 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { InvalidInput, Unauthorized } from '../../platform/errors.ts';
 import { BEARER, commonErrors, createApi } from '../../platform/http/api.ts';
-import type { AppContext, AppEnv } from '../../platform/http/env.ts';
+import { type AppContext, type AppEnv, requestContext } from '../../platform/http/env.ts';
 import { readForm } from '../../platform/http/forms.ts';
 import { RateLimiter } from '../../platform/http/rate-limit.ts';
 import { LoginForm, OwnerSetupForm } from './schema.ts';
 import {
+  AccessDenied,
   authenticateApiToken,
   checkSetupLink,
   completeOwnerSetup,
+  recordAccessDenied,
   resolveSession,
   SESSION_ABSOLUTE_MS,
   signIn,
@@ -50,10 +52,6 @@ function endBrowserSession(c: AppContext): void {
   deleteCookie(c, PLAIN_COOKIE, { path: '/' });
 }
 
-function clientInfo(c: AppContext) {
-  return { ip: c.var.ip, userAgent: c.req.header('user-agent') ?? '' };
-}
-
 /** Loads the signed-in person (if any) for back-office requests. */
 export function loadSession(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -72,6 +70,20 @@ export function loadSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * Records a permission check the route refused (see AccessDenied). Hono has already turned the error into
+ * the 403 response by the time `next()` returns, and every transaction of the request has ended.
+ */
+async function recordDenial(c: AppContext): Promise<void> {
+  if (!(c.error instanceof AccessDenied)) return;
+  try {
+    await recordAccessDenied(requestContext(c), c.error, { method: c.req.method, path: c.req.path });
+  } catch (err) {
+    // The refusal stands either way; a trail that cannot be written must not turn a 403 into a 500.
+    c.var.runtime.log.error({ err, requestId: c.var.requestId }, 'could not record an access denial');
+  }
+}
+
 /** Sends people who are not signed in to the sign-in page, remembering where they were going. */
 export function requireSignedIn(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -80,6 +92,7 @@ export function requireSignedIn(): MiddlewareHandler<AppEnv> {
       return c.redirect(`/admin/login?next=${encodeURIComponent(c.req.path)}`, 303);
     }
     await next();
+    await recordDenial(c);
   };
 }
 
@@ -92,10 +105,10 @@ export function requireApiToken(): MiddlewareHandler<AppEnv> {
       c.header('www-authenticate', 'Bearer realm="candor"');
       throw new Unauthorized('send an API token as "Authorization: Bearer <token>"');
     }
-    const { db, clock } = c.var.runtime;
-    const token = await authenticateApiToken(db, clock, c.var.tenant.id, match[1]);
+    const token = await authenticateApiToken(requestContext(c), match[1]);
     c.set('actor', { kind: 'token', id: token.id, name: token.name, role: token.role });
     await next();
+    await recordDenial(c);
   };
 }
 
@@ -111,8 +124,7 @@ function safeNext(next: string | undefined): string {
 export const identityPages = new Hono<AppEnv>();
 
 identityPages.get('/setup/:token', async (c) => {
-  const { db, clock } = c.var.runtime;
-  await checkSetupLink(db, clock, c.var.tenant.id, c.req.param('token'));
+  await checkSetupLink(requestContext(c), c.req.param('token'));
   c.header('cache-control', 'no-store');
   return c.html(<SetupPage action={c.req.path} />);
 });
@@ -121,7 +133,7 @@ identityPages.post('/setup/:token', async (c) => {
   loginByIp.hit(`setup:${c.var.ip}`);
   const form = await readForm(c, OwnerSetupForm);
   if (!form.ok) return c.html(<SetupPage action={c.req.path} values={form.values} errors={form.errors} />, 422);
-  const { sessionId } = await completeOwnerSetup(c.var.runtime, c.var.tenant.id, c.req.param('token'), form.data, clientInfo(c));
+  const { sessionId } = await completeOwnerSetup(requestContext(c), c.req.param('token'), form.data);
   startBrowserSession(c, sessionId);
   return c.redirect('/admin', 303);
 });
@@ -140,7 +152,7 @@ identityPages.post('/admin/login', async (c) => {
   loginByIp.hit(c.var.ip);
   loginByAccount.hit(`${c.var.tenant.id}:${form.data.email}`);
   try {
-    const { sessionId } = await signIn(c.var.runtime, c.var.tenant.id, form.data, clientInfo(c));
+    const { sessionId } = await signIn(requestContext(c), form.data);
     startBrowserSession(c, sessionId);
     return c.redirect(safeNext(next), 303);
   } catch (error) {
@@ -151,7 +163,7 @@ identityPages.post('/admin/login', async (c) => {
 
 identityPages.post('/admin/logout', async (c) => {
   const sessionId = readSessionCookie(c);
-  if (sessionId) await signOut(c.var.runtime.db, c.var.tenant.id, sessionId);
+  if (sessionId) await signOut(requestContext(c), sessionId);
   endBrowserSession(c);
   return c.redirect('/admin/login', 303);
 });

@@ -27,6 +27,16 @@ export async function findUserByEmail(tx: Tx, email: string): Promise<(User & { 
   return row;
 }
 
+/** Filtered by tenant explicitly: callers may run as the system, which row-level security does not filter. */
+export async function listOwnerEmails(tx: Tx, tenantId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ email: users.email })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.role, 'owner')))
+    .orderBy(users.email);
+  return rows.map((r) => r.email);
+}
+
 export async function findUserById(tx: Tx, id: string): Promise<User | undefined> {
   const [row] = await tx.select(userColumns).from(users).where(eq(users.id, id));
   return row;
@@ -125,11 +135,12 @@ export async function listApiTokenRows(tx: Tx): Promise<ApiTokenInfo[]> {
   return tx.select(tokenColumns).from(apiTokens).orderBy(sql`${apiTokens.createdAt} desc`);
 }
 
-export async function revokeApiTokenRow(tx: Tx, id: string, at: Date): Promise<boolean> {
-  const rows = await tx
+/** Revokes a token that is still active; undefined when there is none by that id. */
+export async function revokeApiTokenRow(tx: Tx, id: string, at: Date): Promise<ApiTokenInfo | undefined> {
+  const [row] = await tx
     .update(apiTokens)
     .set({ revokedAt: at })
     .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  return rows.length > 0;
+    .returning(tokenColumns);
+  return row;
 }

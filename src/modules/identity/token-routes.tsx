@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import { auditScope } from '../../platform/audit/audit.ts';
 import { BEARER, commonErrors, createApi, notFoundError, validationErrors } from '../../platform/http/api.ts';
-import type { AppContext, AppEnv } from '../../platform/http/env.ts';
+import { type AppContext, type AppEnv, requestContext } from '../../platform/http/env.ts';
 import { redirectWithFlash } from '../../platform/http/flash.ts';
 import { readForm } from '../../platform/http/forms.ts';
 import { csrfTokenOf, renderAdmin } from '../../platform/http/render.tsx';
@@ -38,7 +39,7 @@ apiTokenPages.post('/admin/api-tokens', async (c) => {
   requireOwner(c.var.actor);
   const form = await readForm(c, TokenForm);
   if (!form.ok) return renderTokens(c, { values: form.values, errors: form.errors }, 422);
-  const { token, info } = await createApiToken(c.var.runtime, c.var.tenant.id, {
+  const { token, info } = await createApiToken(c.var.runtime, auditScope(requestContext(c)), {
     name: form.data.name,
     role: form.data.role,
     expiresInMs: form.data.expires,
@@ -50,7 +51,7 @@ apiTokenPages.post('/admin/api-tokens', async (c) => {
 apiTokenPages.post('/admin/api-tokens/:id/revoke', async (c) => {
   requireOwner(c.var.actor);
   const { id } = z.object({ id: z.uuid() }).parse(c.req.param());
-  await revokeApiToken(c.var.runtime, c.var.tenant.id, id);
+  await revokeApiToken(c.var.runtime, auditScope(requestContext(c)), id);
   return redirectWithFlash(c, '/admin/api-tokens', 'Token revoked. Requests using it are refused from now on.');
 });
 
@@ -129,7 +130,7 @@ apiTokensApi.openapi(
   async (c) => {
     requireOwner(c.var.actor);
     const body = c.req.valid('json');
-    const { token, info } = await createApiToken(c.var.runtime, c.var.tenant.id, {
+    const { token, info } = await createApiToken(c.var.runtime, auditScope(requestContext(c)), {
       name: body.name,
       role: body.role,
       expiresInMs: body.expiresInDays ? body.expiresInDays * 86_400_000 : undefined,
@@ -150,7 +151,7 @@ apiTokensApi.openapi(
   }),
   async (c) => {
     requireOwner(c.var.actor);
-    await revokeApiToken(c.var.runtime, c.var.tenant.id, c.req.valid('param').id);
+    await revokeApiToken(c.var.runtime, auditScope(requestContext(c)), c.req.valid('param').id);
     return c.body(null, 204);
   },
 );

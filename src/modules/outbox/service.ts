@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { auditScope } from '../../platform/audit/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { countOutboxRows, findOutboxRow, listOutboxRows, type OutboxRow } from '../../platform/mail/store.ts';
@@ -23,15 +24,31 @@ export function listOutbox(ctx: RequestContext, page: number): Promise<OutboxPag
   }));
 }
 
+/**
+ * One message. Mail carries personal data (recipients, bodies), so opening it is a read the trail records
+ * (`mail.viewed`), in the same transaction as the read.
+ */
 export async function getOutboxMessage(ctx: RequestContext, id: string): Promise<OutboxRow> {
-  const row = await ctx.db.withTenant(ctx.tenant.id, (tx) => findOutboxRow(tx, id));
+  const row = await ctx.db.withTenant(ctx.tenant.id, async (tx) => {
+    const found = await findOutboxRow(tx, id);
+    if (found) await ctx.audit.record(tx, auditScope(ctx), { action: 'mail.viewed', target: { type: 'mail', id } });
+    return found;
+  });
   if (!row) throw new NotFound('message', id);
   return row;
 }
 
-/** The raw RFC 5322 message kept on disk when no SMTP server is configured. */
+/**
+ * The raw RFC 5322 message kept on disk when no SMTP server is configured, recorded as `mail.downloaded`.
+ * The file is read inside the transaction so that only a download that happened is recorded.
+ */
 export async function readKeptMessage(ctx: RequestContext, id: string): Promise<Buffer> {
-  const row = await getOutboxMessage(ctx, id);
-  if (!row.emlPath) throw new NotFound('kept copy of message', id);
-  return readFile(row.emlPath);
+  return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
+    const row = await findOutboxRow(tx, id);
+    if (!row) throw new NotFound('message', id);
+    if (!row.emlPath) throw new NotFound('kept copy of message', id);
+    const raw = await readFile(row.emlPath);
+    await ctx.audit.record(tx, auditScope(ctx), { action: 'mail.downloaded', target: { type: 'mail', id } });
+    return raw;
+  });
 }

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../platform/db/client.ts';
+import type { Audit } from '../../platform/audit/audit.ts';
+import type { Actor } from '../../platform/context.ts';
+import type { Database, Tx } from '../../platform/db/client.ts';
 import { Conflict, NotFound } from '../../platform/errors.ts';
 import { NewTenant, type Tenant } from './schema.ts';
 import {
@@ -17,7 +19,18 @@ import {
 // Serializes tenant creation so two concurrent creates cannot claim the same slug or host.
 const TENANT_WRITE_LOCK = 7_201_312;
 
-export async function createTenant(db: Database, input: NewTenant): Promise<Tenant> {
+/** Who creates a tenant and the trail that records it: the first event of the new tenant's own chain. */
+export interface TenantCreator {
+  audit: Audit;
+  actor: Actor;
+}
+
+/**
+ * Creates a tenant, and records `tenant.created` as the first event of its own trail in the same
+ * transaction. Every caller in the product passes `creator`; only tests of the database and the audit core
+ * themselves, which need a tenant with an empty trail, leave it out.
+ */
+export async function createTenant(db: Database, input: NewTenant, creator?: TenantCreator): Promise<Tenant> {
   const data = NewTenant.parse(input);
   const hosts = [...new Set(data.hosts)];
   const tenant = await db.withSystem(async (tx) => {
@@ -34,7 +47,20 @@ export async function createTenant(db: Database, input: NewTenant): Promise<Tena
       const host = claimed.hosts.find((h) => hosts.includes(h));
       throw new Conflict(`host ${host} already belongs to tenant "${claimed.slug}"`);
     }
-    return insertTenant(tx, { slug: data.slug, name: data.name, hosts, contactEmail: data.contactEmail ?? null });
+    const created = await insertTenant(tx, { slug: data.slug, name: data.name, hosts, contactEmail: data.contactEmail ?? null });
+    // The audit record needs only the transaction, so it works here as the schema owner too.
+    if (creator) {
+      await creator.audit.record(
+        tx,
+        { tenantId: created.id, actor: creator.actor },
+        {
+          action: 'tenant.created',
+          target: { type: 'tenant', id: created.id },
+          details: { slug: created.slug, name: created.name, hosts: created.hosts, contactEmail: created.contactEmail },
+        },
+      );
+    }
+    return created;
   });
   forgetResolvedHosts();
   return tenant;
@@ -54,15 +80,20 @@ export function getTenant(db: Database, id: string): Promise<Tenant | undefined>
   return db.withSystem((tx) => findTenantById(tx, id));
 }
 
+/** The tenant a transaction works for, read in that transaction (row-level security lets it see only itself). */
+export function tenantInTransaction(tx: Tx, id: string): Promise<Tenant | undefined> {
+  return findTenantById(tx, id);
+}
+
 /**
  * A fresh install has no tenant: create one so `npm start` works with no configuration at all.
  * Returns the tenant that was created, or undefined when tenants already exist.
  */
-export async function ensureFirstTenant(db: Database): Promise<Tenant | undefined> {
+export async function ensureFirstTenant(db: Database, creator: TenantCreator): Promise<Tenant | undefined> {
   const existing = await db.withSystem((tx) => countTenants(tx));
   if (existing > 0) return undefined;
   try {
-    return await createTenant(db, { slug: 'default', name: 'Your Company' });
+    return await createTenant(db, { slug: 'default', name: 'Your Company' }, creator);
   } catch (error) {
     if (error instanceof Conflict) return undefined; // another process created it first
     throw error;
