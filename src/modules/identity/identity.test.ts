@@ -204,6 +204,24 @@ describe('API tokens', () => {
     expect(id).toBeDefined();
   });
 
+  it('slows down a client that keeps presenting bad tokens', async () => {
+    const guessing = await createTestApp();
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 35; i++) {
+        statuses.push((await guessing.request('/api/v1/me', { headers: { authorization: `Bearer cnd_guess${i}` } })).status);
+      }
+      expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+      expect(statuses.at(-1)).toBe(429);
+      const refused = await guessing.runtime.db.query<{ n: number }>(
+        "select count(*)::int as n from audit_events where action = 'api_token.refused'",
+      );
+      expect(refused.rows[0]?.n).toBe(30); // the throttled attempts never reached the trail
+    } finally {
+      await guessing.close();
+    }
+  });
+
   it('does not let a non-owner token mint tokens', async () => {
     const auditor = await t.apiToken('auditor');
     const res = await t.request('/api/v1/api-tokens', {

@@ -97,6 +97,8 @@ export function requireSignedIn(): MiddlewareHandler<AppEnv> {
 }
 
 /** Authenticates `Authorization: Bearer` API tokens for the JSON API. */
+const failedTokensByIp = new RateLimiter(30, 60_000);
+
 export function requireApiToken(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
@@ -105,7 +107,13 @@ export function requireApiToken(): MiddlewareHandler<AppEnv> {
       c.header('www-authenticate', 'Bearer realm="candor"');
       throw new Unauthorized('send an API token as "Authorization: Bearer <token>"');
     }
-    const token = await authenticateApiToken(requestContext(c), match[1]);
+    // Refused tokens are audited; a client guessing tokens is slowed down before it can flood the trail.
+    const client = `${c.var.tenant.id}:${c.var.ip}`;
+    failedTokensByIp.check(client);
+    const token = await authenticateApiToken(requestContext(c), match[1]).catch((error: unknown) => {
+      if (error instanceof Unauthorized) failedTokensByIp.hit(client);
+      throw error;
+    });
     c.set('actor', { kind: 'token', id: token.id, name: token.name, role: token.role });
     await next();
     await recordDenial(c);

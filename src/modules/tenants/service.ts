@@ -62,7 +62,7 @@ export async function createTenant(db: Database, input: NewTenant, creator?: Ten
     }
     return created;
   });
-  forgetResolvedHosts();
+  forgetResolvedHosts(db);
   return tenant;
 }
 
@@ -103,15 +103,26 @@ export async function ensureFirstTenant(db: Database, creator: TenantCreator): P
 export async function deleteTenant(db: Database, slug: string): Promise<void> {
   const tenant = await requireTenant(db, slug);
   await db.withSystem((tx) => deleteTenantRow(tx, tenant.id));
-  forgetResolvedHosts();
+  forgetResolvedHosts(db);
 }
 
 // Host → tenant answers are kept briefly: every request resolves its tenant, and tenants rarely move.
 const HOST_CACHE_MS = 5_000;
-const resolved = new Map<string, { tenant: Tenant | undefined; until: number }>();
+type HostCache = Map<string, { tenant: Tenant | undefined; until: number }>;
+// One cache per database: a process (a test run) may hold several, whose tenants must never mix.
+const resolvedByDatabase = new WeakMap<Database, HostCache>();
 
-function forgetResolvedHosts(): void {
-  resolved.clear();
+function hostCache(db: Database): HostCache {
+  let cache = resolvedByDatabase.get(db);
+  if (!cache) {
+    cache = new Map();
+    resolvedByDatabase.set(db, cache);
+  }
+  return cache;
+}
+
+function forgetResolvedHosts(db: Database): void {
+  hostCache(db).clear();
 }
 
 /**
@@ -121,6 +132,7 @@ function forgetResolvedHosts(): void {
 export async function resolveTenantForHost(db: Database, hostHeader: string): Promise<Tenant | undefined> {
   const host = normalizeHost(hostHeader);
   const now = Date.now();
+  const resolved = hostCache(db);
   const cached = resolved.get(host);
   if (cached && cached.until > now) return cached.tenant;
   const tenant = await db.withSystem(async (tx) => {

@@ -24,6 +24,14 @@ export class RateLimiter {
     if (window.count > this.limit) throw new TooManyRequests(Math.ceil((window.resetAt - now) / 1000));
   }
 
+  /** Throws TooManyRequests when `key` has already spent its allowance, without counting an attempt. */
+  check(key: string, now = Date.now()): void {
+    const window = this.windows.get(key);
+    if (window && window.resetAt > now && window.count >= this.limit) {
+      throw new TooManyRequests(Math.ceil((window.resetAt - now) / 1000));
+    }
+  }
+
   private sweep(now: number): void {
     for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
