@@ -1,9 +1,11 @@
-// `npm run bench`: start-up time, idle memory and /healthz throughput of the real `candor start`, each
-// printed beside its target or a reference measured in the same run (absolute numbers drift on shared machines).
+// `npm run bench`: start-up time, idle memory and /healthz throughput of the real `candor start`, and the
+// audit trail's append and verification rates (bench/audit.ts), each printed beside its target or a reference
+// measured in the same run (absolute numbers drift on shared machines).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCandor } from '../test/browser.ts';
+import { auditFigures } from './audit.ts';
 import { measureStartupRound, type StartupRound } from './startup.ts';
 import { healthzRequestsPerSecond, LOAD, startReferenceServer } from './throughput.ts';
 
@@ -112,7 +114,8 @@ async function runBench(workDir: string): Promise<Figure[]> {
   }
   progress(`/healthz throughput: node:http, then candor (${LOAD})`);
   const throughput = await throughputFigure(path.join(workDir, `round-${ROUNDS}`, 'data'));
-  return [...startupFigures(rounds), throughput];
+  const audit = await auditFigures(progress);
+  return [...startupFigures(rounds), throughput, ...audit];
 }
 
 async function main(): Promise<number> {

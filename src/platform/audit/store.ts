@@ -42,30 +42,47 @@ export async function insertEvent(tx: Tx, row: typeof auditEvents.$inferInsert):
   await tx.insert(auditEvents).values(row);
 }
 
+type EventInsert = typeof auditEvents.$inferInsert;
+
+const EVENT_COLUMNS = sql.raw(
+  'tenant_id, seq, occurred_at, actor_type, actor_id, actor_label, action, target_type, target_id, outcome, ip, user_agent, request_id, details, prev_hash, hash',
+);
+
 /**
- * Appends events (consecutive, already chained) and moves the head to the last of them, in one statement:
- * the rows travel as one array per column through unnest (sixteen parameters however many rows, and no
- * per-value query building, which dominated the cost of a batch), inserted by a data-modifying CTE of the
- * head's update. The caller holds the head lock.
+ * The rows as `values (…)` for one event (the quickest to plan), or for a batch one array per column
+ * through unnest: sixteen parameters however many rows, and none of the per-value query building that
+ * dominated a batch's cost.
  */
-export async function appendEvents(tx: Tx, tenantId: string, rows: (typeof auditEvents.$inferInsert)[]): Promise<void> {
+function eventRows(rows: EventInsert[]): SQL {
+  const [only] = rows;
+  if (only && rows.length === 1) {
+    const r = only;
+    return sql`values (${r.tenantId}, ${r.seq}, ${r.occurredAt.toISOString()}, ${r.actorType}, ${r.actorId ?? null},
+      ${r.actorLabel ?? null}, ${r.action}, ${r.targetType ?? null}, ${r.targetId ?? null}, ${r.outcome}, ${r.ip ?? null},
+      ${r.userAgent ?? null}, ${r.requestId ?? null}, ${JSON.stringify(r.details ?? {})}::jsonb, ${r.prevHash}, ${r.hash})`;
+  }
+  const column = <T>(pick: (row: EventInsert) => T) => sql.param(rows.map(pick));
+  return sql`select * from unnest(
+    ${column((r) => r.tenantId)}::uuid[], ${column((r) => r.seq)}::bigint[],
+    ${column((r) => r.occurredAt.toISOString())}::timestamptz[], ${column((r) => r.actorType)}::text[],
+    ${column((r) => r.actorId ?? null)}::text[], ${column((r) => r.actorLabel ?? null)}::text[],
+    ${column((r) => r.action)}::text[], ${column((r) => r.targetType ?? null)}::text[],
+    ${column((r) => r.targetId ?? null)}::text[], ${column((r) => r.outcome)}::text[], ${column((r) => r.ip ?? null)}::text[],
+    ${column((r) => r.userAgent ?? null)}::text[], ${column((r) => r.requestId ?? null)}::text[],
+    ${column((r) => JSON.stringify(r.details ?? {}))}::jsonb[], ${column((r) => r.prevHash)}::text[],
+    ${column((r) => r.hash)}::text[]
+  )`;
+}
+
+/**
+ * Appends events (consecutive, already chained) and moves the head to the last of them in one statement,
+ * the insert being a data-modifying CTE of the head's update. The caller holds the head lock.
+ */
+export async function appendEvents(tx: Tx, tenantId: string, rows: EventInsert[]): Promise<void> {
   const last = rows.at(-1);
   if (!last) return;
-  const column = <T>(pick: (row: (typeof auditEvents.$inferInsert)) => T) => sql.param(rows.map(pick));
-  await tx.execute(sql`with appended as (
-    insert into ${auditEvents} (tenant_id, seq, occurred_at, actor_type, actor_id, actor_label, action, target_type,
-      target_id, outcome, ip, user_agent, request_id, details, prev_hash, hash)
-    select * from unnest(
-      ${column((r) => r.tenantId)}::uuid[], ${column((r) => r.seq)}::bigint[],
-      ${column((r) => r.occurredAt.toISOString())}::timestamptz[], ${column((r) => r.actorType)}::text[],
-      ${column((r) => r.actorId ?? null)}::text[], ${column((r) => r.actorLabel ?? null)}::text[],
-      ${column((r) => r.action)}::text[], ${column((r) => r.targetType ?? null)}::text[],
-      ${column((r) => r.targetId ?? null)}::text[], ${column((r) => r.outcome)}::text[], ${column((r) => r.ip ?? null)}::text[],
-      ${column((r) => r.userAgent ?? null)}::text[], ${column((r) => r.requestId ?? null)}::text[],
-      ${column((r) => JSON.stringify(r.details ?? {}))}::jsonb[], ${column((r) => r.prevHash)}::text[],
-      ${column((r) => r.hash)}::text[]
-    )
-  ) update ${auditHeads} set seq = ${last.seq}, hash = ${last.hash} where tenant_id = ${tenantId}`);
+  await tx.execute(sql`with appended as (insert into ${auditEvents} (${EVENT_COLUMNS}) ${eventRows(rows)})
+    update ${auditHeads} set seq = ${last.seq}, hash = ${last.hash} where tenant_id = ${tenantId}`);
 }
 
 /** Events in sequence order, `limit` at a time after `afterSeq` (streaming export and verification). */
