@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { sleep, waitFor } from '../../../test/wait.ts';
 import { APP_ROLE, type Database } from '../db/client.ts';
 import { defineJob, type Jobs, type RegisteredJob, registrable } from './jobs.ts';
 import { createJobs, JOB_SCHEMA } from './pgboss.ts';
@@ -37,18 +38,6 @@ async function stopJobs(jobs: Jobs): Promise<void> {
   await jobs.stop();
   running.splice(running.indexOf(jobs), 1);
 }
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function jobStates(name: string): Promise<string[]> {
   const { rows } = await db.query<{ state: string }>(

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createTestApp, type TestApp } from '../../../test/app.ts';
 import { openTestDatabase, type TestDatabase } from '../../../test/db.ts';
 import { type MailSink, startMailSink } from '../../../test/mail-sink.ts';
+import { sleep, waitFor } from '../../../test/wait.ts';
 import { createTenant } from '../../modules/tenants/service.ts';
 import { systemClock } from '../context.ts';
 import { defineJob, type Jobs } from '../jobs/jobs.ts';
@@ -13,18 +14,6 @@ import type { Mailer, OutgoingMail } from './outbox.ts';
 import { findOutboxRow, type OutboxRow } from './store.ts';
 
 const FROM = 'Candor <no-reply@candor.test>';
-
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('mail over SMTP', () => {
   let sink: MailSink;

@@ -218,3 +218,23 @@ export function Time({ at }: { at: Date | null | undefined }) {
   const iso = at.toISOString();
   return <time datetime={iso}>{iso.slice(0, 16).replace('T', ' ')} UTC</time>;
 }
+
+/**
+ * A secret shown once (an API token, a webhook signing secret): Candor keeps only a hash or needs it to
+ * sign, so this response is the person's only chance to copy it.
+ */
+export function SecretShownOnce({ title, instruction, secret }: { title: string; instruction: string; secret: string }) {
+  return (
+    <section class="panel panel--success" aria-labelledby="secret-once-title">
+      <h2 id="secret-once-title" class="panel__title">
+        {title}
+      </h2>
+      <p>{instruction}</p>
+      <p>
+        <code class="secret" data-copy>
+          {secret}
+        </code>
+      </p>
+    </section>
+  );
+}

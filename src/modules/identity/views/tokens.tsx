@@ -5,6 +5,7 @@ import {
   type FieldErrors,
   Form,
   PageHeader,
+  SecretShownOnce,
   SubmitButton,
   Table,
   Time,
@@ -35,17 +36,11 @@ export function ApiTokensView({ tokens, csrfToken, now, created, values, errors 
         description="Tokens let services call the JSON API at /api/v1 as a role. A token is shown once; Candor keeps only its hash."
       />
       {created ? (
-        <section class="panel panel--success" aria-labelledby="new-token-title">
-          <h2 id="new-token-title" class="panel__title">
-            Token “{created.name}” created
-          </h2>
-          <p>Copy it now: it will not be shown again.</p>
-          <p>
-            <code class="secret" data-copy>
-              {created.token}
-            </code>
-          </p>
-        </section>
+        <SecretShownOnce
+          title={`Token “${created.name}” created`}
+          instruction="Copy it now: it will not be shown again."
+          secret={created.token}
+        />
       ) : null}
       <Table
         caption="API tokens"

@@ -5,6 +5,7 @@ import {
   type FieldErrors,
   Form,
   PageHeader,
+  SecretShownOnce,
   SubmitButton,
   Table,
   Time,
@@ -201,17 +202,11 @@ export function DestinationsView({ destinations, head, csrfToken, created, value
         description="Every audit event, forwarded in order to your SIEM. Each destination keeps its own position in the trail, so nothing is lost while a receiver is down: it catches up when it is back."
       />
       {created ? (
-        <section class="panel panel--success" aria-labelledby="new-secret-title">
-          <h2 id="new-secret-title" class="panel__title">
-            Webhook “{created.name}” added
-          </h2>
-          <p>Configure your receiver with this signing secret now: it will not be shown again.</p>
-          <p>
-            <code class="secret" data-copy>
-              {created.secret}
-            </code>
-          </p>
-        </section>
+        <SecretShownOnce
+          title={`Webhook “${created.name}” added`}
+          instruction="Configure your receiver with this signing secret now: it will not be shown again."
+          secret={created.secret}
+        />
       ) : null}
       <p>
         The trail's newest event is <strong>seq {head}</strong>.
