@@ -53,7 +53,12 @@ afterAll(async () => {
 describe('outbox without SMTP', () => {
   it('keeps the message as an .eml file under the data directory that parses as the mail', () => {
     const file = path.join(t.dataDir, 'mail', t.tenant.id, `${kept.id}.eml`);
-    expect(kept).toMatchObject({ status: 'kept', attempts: 1, lastError: null, emlPath: file });
+    expect(kept).toMatchObject({
+      status: 'kept',
+      attempts: 1,
+      lastError: null,
+      emlPath: path.join(t.tenant.id, `${kept.id}.eml`),
+    });
     expect(kept.sentAt).toBeInstanceOf(Date);
     expect(existsSync(file)).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -100,7 +105,7 @@ describe('outbox in the back office', () => {
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${kept.id}.eml"`);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const body = Buffer.from(await res.arrayBuffer());
-    expect(body.equals(readFileSync(kept.emlPath ?? ''))).toBe(true);
+    expect(body.equals(readFileSync(path.join(t.dataDir, 'mail', kept.emlPath ?? '')))).toBe(true);
     expect(parseMail(body.toString('utf8')).subject).toBe(kept.subject);
   });
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { auditScope } from '../../platform/audit/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { NotFound } from '../../platform/errors.ts';
+import { keptMailPath } from '../../platform/mail/mailer.ts';
 import { countOutboxRows, findOutboxRow, listOutboxRows, type OutboxRow } from '../../platform/mail/store.ts';
 
 export const OUTBOX_PAGE_SIZE = 25;
@@ -47,7 +48,7 @@ export async function readKeptMessage(ctx: RequestContext, id: string): Promise<
     const row = await findOutboxRow(tx, id);
     if (!row) throw new NotFound('message', id);
     if (!row.emlPath) throw new NotFound('kept copy of message', id);
-    const raw = await readFile(row.emlPath);
+    const raw = await readFile(keptMailPath(ctx.config.dataDir, row.emlPath));
     await ctx.audit.record(tx, auditScope(ctx), { action: 'mail.downloaded', target: { type: 'mail', id } });
     return raw;
   });

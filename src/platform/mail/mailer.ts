@@ -20,7 +20,7 @@ export interface MailSettings {
   /** smtp:// or smtps:// URL; without it, mail is kept as .eml files in `keepDir`. */
   smtpUrl: string | undefined;
   from: string;
-  /** Where messages are kept when no SMTP server is configured (under the data directory). */
+  /** Where messages are kept when no SMTP server is configured (`<data>/mail`; see keptMailPath). */
   keepDir: string;
   /** Delivery retries after a failed attempt; DEFAULT_MAIL_RETRY unless set (tests use short delays). */
   retry?: MailRetry;
@@ -155,7 +155,8 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
     const temp = `${file}.tmp`;
     writeFileSync(temp, composed.message as Buffer, { mode: 0o600 });
     renameSync(temp, file);
-    return { status: 'kept', messageId: composed.messageId, emlPath: file };
+    // Relative to the mail folder, so a data directory restored elsewhere still finds its messages.
+    return { status: 'kept', messageId: composed.messageId, emlPath: path.relative(settings.keepDir, file) };
   }
 
   const mailer: Mailer = {
@@ -175,4 +176,12 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
   };
 
   return { mailer, jobs: [registrable(deliver), registrable(sweep)] };
+}
+
+/** The file of a kept message: its stored path is relative to `<data>/mail` and may not leave it. */
+export function keptMailPath(dataDir: string, emlPath: string): string {
+  const root = path.join(dataDir, 'mail');
+  const file = path.resolve(root, emlPath);
+  if (!file.startsWith(`${root}${path.sep}`)) throw new Error('kept mail path leaves the mail folder');
+  return file;
 }
