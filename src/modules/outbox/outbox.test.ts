@@ -189,6 +189,17 @@ describe('outbox API', () => {
     }
   });
 
+  it('refuses roles that do not run or audit the workspace', async () => {
+    const employee = await t.apiToken('employee');
+    for (const path of ['/api/v1/outbox', `/api/v1/outbox/${kept.id}`]) {
+      const res = await t.request(path, { headers: { authorization: `Bearer ${employee}` } });
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(await res.json())).not.toContain(kept.subject);
+    }
+    const auditor = await t.apiToken('auditor');
+    expect((await t.request('/api/v1/outbox', { headers: { authorization: `Bearer ${auditor}` } })).status).toBe(200);
+  });
+
   it('answers 404 problem+json for another tenant’s message id', async () => {
     const res = await t.request(`/api/v1/outbox/${otherMailId}`, { headers: bearer() });
     expect(res.status).toBe(404);
