@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { Audit } from '../../platform/audit/audit.ts';
 import type { Actor } from '../../platform/context.ts';
 import type { Database, Tx } from '../../platform/db/client.ts';
@@ -13,11 +12,9 @@ import {
   hostlessTenants,
   insertTenant,
   listTenants,
+  lockTenantWrites,
   tenantsClaimingHosts,
 } from './store.ts';
-
-// Serializes tenant creation so two concurrent creates cannot claim the same slug or host.
-const TENANT_WRITE_LOCK = 7_201_312;
 
 /** Who creates a tenant and the trail that records it: the first event of the new tenant's own chain. */
 export interface TenantCreator {
@@ -34,7 +31,7 @@ export async function createTenant(db: Database, input: NewTenant, creator?: Ten
   const data = NewTenant.parse(input);
   const hosts = [...new Set(data.hosts)];
   const tenant = await db.withSystem(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${TENANT_WRITE_LOCK}::bigint)`);
+    await lockTenantWrites(tx);
     if (await findTenantBySlug(tx, data.slug)) throw new Conflict(`a tenant with slug "${data.slug}" already exists`);
     if (hosts.length === 0) {
       const [catchAll] = await hostlessTenants(tx, 1);

@@ -59,3 +59,11 @@ export async function deleteTenantRow(tx: Tx, id: string): Promise<boolean> {
   const rows = await tx.delete(tenants).where(eq(tenants.id, id)).returning({ id: tenants.id });
   return rows.length > 0;
 }
+
+// Serializes tenant creation so two concurrent creates cannot claim the same slug or host.
+const TENANT_WRITE_LOCK = 7_201_312;
+
+/** Holds the tenant-creation lock until the transaction ends. */
+export async function lockTenantWrites(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${TENANT_WRITE_LOCK}::bigint)`);
+}
