@@ -12,7 +12,8 @@ export default defineConfig({
         include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.{ts,tsx}'],
         env: { CANDOR_TEST_ENGINE: engine },
         globalSetup: ['test/global-setup.ts'],
-        testTimeout: 30_000,
+        // Generous: many tests start real server processes, and two engines share two cores.
+        testTimeout: 60_000,
         hookTimeout: 60_000,
         pool: 'forks',
       },

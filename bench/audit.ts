@@ -13,6 +13,7 @@ import type { AuditInput, AuditScope } from '../src/platform/audit/audit.ts';
 import { canonicalJson, type JsonValue } from '../src/platform/audit/canonical.ts';
 import { verifyLines } from '../src/platform/audit/verify.ts';
 import type { Actor, Runtime } from '../src/platform/context.ts';
+import { localMasterKey } from '../src/platform/crypto/master-key.ts';
 import { type Database, type Engine, openDatabase } from '../src/platform/db/client.ts';
 import { closeRuntime, createRuntime } from '../src/runtime.ts';
 
@@ -35,7 +36,8 @@ const ACTOR: Actor = {
   id: '0b6c7a4e-5d0e-4f7c-9a53-2f1f6b1d7a10',
   email: 'priya.security@acme-corp.example',
   name: 'Priya',
-  role: 'security-admin',
+  roles: ['security-admin'],
+  permissions: new Set(),
 };
 
 /** An event the size the product writes: a reviewer approving a document request from a browser. */
@@ -88,7 +90,11 @@ async function openBed(engine: Engine): Promise<Bed> {
     db = await openDatabase({ engine, inMemory: true });
   }
   const config = { ...loadConfig({}), dataDir, engine, databaseUrl: url, logLevel: 'silent' as const };
-  const runtime = await createRuntime(config, { db, log: pino({ level: 'silent' }) });
+  const runtime = await createRuntime(config, {
+    db,
+    log: pino({ level: 'silent' }),
+    masterKey: localMasterKey(randomBytes(32), 'bench'),
+  });
   await runtime.jobs.start({ work: false });
   const system: Actor = { kind: 'system', name: 'bench' };
   const tenants: string[] = [];

@@ -1,13 +1,20 @@
-// `npm run bench`: start-up time, idle memory and /healthz throughput of the real `candor start`, and the
-// audit trail's append and verification rates (bench/audit.ts), each printed beside its target or a reference
-// measured in the same run (absolute numbers drift on shared machines).
+// `npm run bench`: start-up time, idle memory and /healthz throughput of the real `candor start`, the audit
+// trail's append and verification rates (bench/audit.ts), envelope encryption (bench/crypto.ts), backups
+// (bench/backup.ts), password sign-in (bench/login.ts), PDF watermarking (bench/watermark.ts) and the public
+// Trust Center against nginx (bench/trust-center.ts), each
+// printed beside its target or a reference measured in the same run (absolute numbers drift on shared machines).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startCandor } from '../test/browser.ts';
 import { auditFigures } from './audit.ts';
+import { backupFigures } from './backup.ts';
+import { cryptoFigures } from './crypto.ts';
+import { loginFigures } from './login.ts';
 import { measureStartupRound, type StartupRound } from './startup.ts';
 import { healthzRequestsPerSecond, LOAD, startReferenceServer } from './throughput.ts';
+import { trustCenterFigures } from './trust-center.ts';
+import { watermarkFigures } from './watermark.ts';
 
 const ROUNDS = 3;
 const TARGETS = { firstStartMs: 8_000, restartMs: 2_000, idleRssMiB: 400 };
@@ -115,7 +122,12 @@ async function runBench(workDir: string): Promise<Figure[]> {
   progress(`/healthz throughput: node:http, then candor (${LOAD})`);
   const throughput = await throughputFigure(path.join(workDir, `round-${ROUNDS}`, 'data'));
   const audit = await auditFigures(progress);
-  return [...startupFigures(rounds), throughput, ...audit];
+  const crypto = await cryptoFigures(progress);
+  const backup = await backupFigures(progress);
+  const login = await loginFigures(progress);
+  const watermark = await watermarkFigures(progress);
+  const trustCenter = await trustCenterFigures(progress);
+  return [...startupFigures(rounds), throughput, ...audit, ...crypto, ...backup, ...login, ...watermark, ...trustCenter];
 }
 
 async function main(): Promise<number> {

@@ -35,9 +35,9 @@ export interface ReferenceServer {
   stop(): Promise<void>;
 }
 
-/** Starts the bare node:http reference in its own process and waits for it to report its port. */
-export async function startReferenceServer(): Promise<ReferenceServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', REFERENCE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a bare node:http reference (by default /healthz's) in its own process and waits for it to report its port. */
+export async function startReferenceServer(script = REFERENCE_SERVER, args: string[] = []): Promise<ReferenceServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

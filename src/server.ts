@@ -1,16 +1,19 @@
-import type { Server } from 'node:http';
+import http, { type RequestListener, type Server } from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import { createApp } from './app.tsx';
 import { printSetupLink } from './cli/commands.ts';
 import { serveControlSocket } from './cli/control.ts';
-import { type Config, ConfigError, ensureDataDir } from './config.ts';
+import { type Config, ConfigError, ensureDataDir, loadTlsCredentials } from './config.ts';
 import { createDemo } from './modules/demo/service.ts';
 import { needsOwner } from './modules/identity/service.ts';
 import { ensureFirstTenant, listAllTenants } from './modules/tenants/service.ts';
+import { publicPageFastPath } from './modules/trust-center/fast-path.ts';
 import type { CommandIO } from './platform/cli/io.ts';
 import type { Actor, Runtime } from './platform/context.ts';
 import { type DataDirLock, lockDataDir } from './platform/db/lock.ts';
+import { type TlsCredentials, tlsServerOptions } from './platform/http/tls.ts';
 import { closeRuntime, createRuntime } from './runtime.ts';
 
 export interface RunningServer {
@@ -19,6 +22,8 @@ export interface RunningServer {
   port: number;
   /** Stops accepting, lets in-flight requests finish, stops jobs, closes the database, frees the lock. */
   close(): Promise<void>;
+  /** Re-reads the TLS certificate and key (SIGHUP) for new connections; keeps the old pair if they are bad. */
+  reloadTls(): void;
 }
 
 export interface StartOptions {
@@ -46,7 +51,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await createDemo(runtime, STARTUP_ACTOR);
     }
     await ensureFirstTenant(runtime.db, { audit: runtime.audit, actor: STARTUP_ACTOR });
-    const server = await listen(createApp(runtime), config);
+    const tls = config.tls ? loadTlsCredentials(config.tls) : undefined;
+    const server = await listen(requestListener(runtime, createApp(runtime)), config, tls);
     await startJobs().catch(async (error: unknown) => {
       await closeHttp(server);
       throw error;
@@ -58,6 +64,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     options.io.err(
       `Candor is serving on port ${port} (${config.engine === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'}): ${url}/`,
     );
+    if (tls) warnIfExpiring(tls, runtime.clock.now(), options.io);
     await printPendingSetupLinks(runtime, options.io);
     const open = runtime;
     return {
@@ -70,6 +77,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         await closeRuntime(open);
         lock?.release();
       }),
+      reloadTls: () => reloadTls(server, config, open),
     };
   } catch (error) {
     if (runtime) await closeRuntime(runtime).catch(() => {});
@@ -84,8 +92,27 @@ async function printPendingSetupLinks(runtime: Runtime, io: CommandIO): Promise<
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+// Clients that stall the handshake must not hold connections open either.
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+// An operator is told at start when the certificate runs out within this many days.
+const CERT_WARNING_DAYS = 14;
+
+/**
+ * Node's request handler: cached public pages straight from the render cache, everything else through the
+ * application (see trust-center/fast-path.ts for what the two share).
+ */
+export function requestListener(runtime: Runtime, app: Pick<ReturnType<typeof createApp>, 'fetch'>): RequestListener {
+  const full = getRequestListener(app.fetch);
+  const fast = publicPageFastPath(runtime);
+  return (request, response) => {
+    if (!fast(request, response)) void full(request, response);
+  };
+}
+
+function listen(listener: RequestListener, config: Config, tls: TlsCredentials | undefined): Promise<Server> {
+  const server = tls
+    ? https.createServer({ ...tlsServerOptions(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, listener)
+    : http.createServer(listener);
   // Slow clients must not hold connections open forever.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
@@ -98,6 +125,28 @@ function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Serv
     });
     server.listen(config.port, config.host, () => resolve(server));
   });
+}
+
+function warnIfExpiring(tls: TlsCredentials, now: Date, io: CommandIO): void {
+  const daysLeft = Math.floor((tls.notAfter.getTime() - now.getTime()) / 86_400_000);
+  if (daysLeft < 0) io.err(`Warning: the TLS certificate expired on ${tls.notAfter.toISOString()}; browsers will refuse it`);
+  else if (daysLeft < CERT_WARNING_DAYS)
+    io.err(`Warning: the TLS certificate expires in ${daysLeft} days (${tls.notAfter.toISOString()})`);
+}
+
+/** New connections get the re-read pair; established ones keep theirs. A bad pair is logged and ignored. */
+function reloadTls(server: Server, config: Config, runtime: Runtime): void {
+  if (!config.tls || !(server instanceof https.Server)) return;
+  try {
+    const tls = loadTlsCredentials(config.tls);
+    server.setSecureContext(tlsServerOptions(tls));
+    runtime.log.info({ fingerprint: tls.fingerprint, notAfter: tls.notAfter.toISOString() }, 'TLS certificate reloaded');
+  } catch (error) {
+    runtime.log.error(
+      { reason: error instanceof Error ? error.message : String(error) },
+      'TLS certificate not reloaded; keeping the previous one',
+    );
+  }
 }
 
 /** Resolves when every in-flight request has been answered; idle keep-alive connections close at once. */

@@ -78,4 +78,64 @@ function isOwnDocumentStatus(message: ConsoleMessage, page: Page): boolean {
   return message.text().startsWith('Failed to load resource') && message.location().url === page.url();
 }
 
+import { type RunningCandor, runCandor, startCandor, tempDataDir } from './cli.ts';
+import { enrolTotpInBrowser } from './totp.ts';
+
 export { type RunningCandor, sleep, startCandor } from './cli.ts';
+
+export interface Person {
+  email: string;
+  password: string;
+  role: string;
+}
+
+/**
+ * A server on a fresh data directory that already has these people: the first start creates the workspace,
+ * each person is added offline with `candor user create`, then the server starts again (with `env`).
+ */
+export async function startCandorWithPeople(people: Person[], env: Record<string, string> = {}): Promise<RunningCandor> {
+  const dataDir = tempDataDir();
+  await (await startCandor({ dataDir })).stop();
+  for (const person of people) {
+    const created = await runCandor(
+      ['user', 'create', '--tenant', 'default', '--email', person.email, '--role', person.role, '--password-stdin'],
+      { CANDOR_DATA_DIR: dataDir },
+      person.password,
+    );
+    if (created.code !== 0) throw new Error(`user create failed: ${created.stderr}`);
+  }
+  return startCandor({ dataDir, env });
+}
+
+export function startCandorWithPerson(person: Person): Promise<RunningCandor> {
+  return startCandorWithPeople([person]);
+}
+
+/** Signs a person in at /admin/login; one whose role needs a second factor enrols an authenticator app first. */
+export async function signInInBrowser(page: Page, url: string, person: { email: string; password: string }): Promise<void> {
+  await page.goto(`${url}/admin/login`);
+  await page.getByLabel('Email').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/admin/);
+  if (page.url().includes('/admin/account/mfa')) await enrolTotpInBrowser(page);
+}
+
+/**
+ * Spends the setup link in `page`: creates the owner and, as the default MFA policy asks of owners, enrols an
+ * authenticator app; leaves the page on the dashboard.
+ */
+export async function createOwnerInBrowser(
+  page: Page,
+  candor: RunningCandor,
+  owner: { name: string; email: string; password: string },
+): Promise<void> {
+  await page.goto(candor.setupLink());
+  await page.getByLabel('Your name').fill(owner.name);
+  await page.getByLabel('Work email').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByRole('button', { name: 'Create owner and sign in' }).click();
+  await page.waitForURL(`${candor.url}/admin/account/mfa?required=1`);
+  await enrolTotpInBrowser(page);
+  await page.waitForURL(`${candor.url}/admin`);
+}

@@ -1,9 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_MASTER_KEY_BASE64 } from './keys.ts';
 
 // Helpers that run the real `candor` executable, for CLI tests, browser tests and the benchmark.
 
@@ -21,7 +24,9 @@ export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(CANDOR_|DATABASE_URL$|PORT$|SMTP_URL$|MAIL_FROM$|LOG_LEVEL$)/.test(k)),
   );
-  return { ...inherited, LOG_LEVEL: 'warn', ...env };
+  // A PostgreSQL database has no data directory to keep a generated key in: give it the tests' key.
+  const masterKey = env.DATABASE_URL && !env.CANDOR_MASTER_KEY_FILE ? { CANDOR_MASTER_KEY: TEST_MASTER_KEY_BASE64 } : {};
+  return { ...inherited, LOG_LEVEL: 'warn', ...masterKey, ...env };
 }
 
 /** Runs one `candor` command to completion. */
@@ -67,6 +72,8 @@ export interface CandorOptions {
   args?: string[];
   /** How long to wait for the first 200 on /healthz. */
   startTimeoutMs?: number;
+  /** Serve HTTPS: with these certificate and key files (CANDOR_TLS_CERT/KEY), or `--tls-self-signed`. */
+  tls?: { certFile: string; keyFile: string } | 'self-signed';
 }
 
 export interface Exit {
@@ -100,10 +107,15 @@ export async function startCandor(options: CandorOptions = {}): Promise<RunningC
   const dataDir = options.dataDir ?? tempDataDir();
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [CANDOR_BIN, 'start', ...(options.args ?? [])], {
+  const { tls } = options;
+  const tlsArgs = tls === 'self-signed' ? ['--tls-self-signed'] : [];
+  const tlsEnv: Record<string, string> =
+    tls && tls !== 'self-signed' ? { CANDOR_TLS_CERT: tls.certFile, CANDOR_TLS_KEY: tls.keyFile } : {};
+  const scheme = tls ? 'https' : 'http';
+  const child = spawn(process.execPath, [CANDOR_BIN, 'start', ...tlsArgs, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     // Loopback only: a test server has no business on the machine's other interfaces.
-    env: cleanEnv({ CANDOR_DATA_DIR: dataDir, PORT: String(port), CANDOR_HOST: '127.0.0.1', ...options.env }),
+    env: cleanEnv({ CANDOR_DATA_DIR: dataDir, PORT: String(port), CANDOR_HOST: '127.0.0.1', ...tlsEnv, ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);
@@ -115,7 +127,7 @@ export async function startCandor(options: CandorOptions = {}): Promise<RunningC
     return exit;
   };
   try {
-    await waitForHealthy(port, exited, options.startTimeoutMs ?? 60_000);
+    await waitForHealthy(`${scheme}://127.0.0.1:${port}`, exited, options.startTimeoutMs ?? 60_000);
   } catch (error) {
     await stop();
     const reason = error instanceof Error ? error.message : String(error);
@@ -123,7 +135,7 @@ export async function startCandor(options: CandorOptions = {}): Promise<RunningC
   }
   return {
     // localhost, as the setup link says: it is also where the session cookie may be Secure (__Host-).
-    url: `http://localhost:${port}`,
+    url: `${scheme}://localhost:${port}`,
     port,
     pid: child.pid ?? -1,
     dataDir,
@@ -168,12 +180,12 @@ function exitOf(child: ChildProcess): Promise<Exit> {
 }
 
 function findSetupLink(output: string): string {
-  const link = /http:\/\/localhost:\d+\/setup\/[\w-]+/.exec(output)?.[0];
+  const link = /https?:\/\/localhost:\d+\/setup\/[\w-]+/.exec(output)?.[0];
   if (!link) throw new Error(`no setup link in the output:\n${output}`);
   return link;
 }
 
-async function waitForHealthy(port: number, exited: Promise<Exit>, timeoutMs: number): Promise<void> {
+async function waitForHealthy(origin: string, exited: Promise<Exit>, timeoutMs: number): Promise<void> {
   let exit: Exit | undefined;
   void exited.then((e) => {
     exit = e;
@@ -181,21 +193,61 @@ async function waitForHealthy(port: number, exited: Promise<Exit>, timeoutMs: nu
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (exit) throw new Error(`candor exited before it was healthy (code ${exit.code}, signal ${exit.signal})`);
-    if (await answersHealthy(port)) return;
+    if (await answersHealthy(origin)) return;
     await sleep(HEALTH_POLL_MS);
   }
   throw new Error(`candor did not answer 200 on /healthz within ${timeoutMs} ms`);
 }
 
-async function answersHealthy(port: number): Promise<boolean> {
+async function answersHealthy(origin: string): Promise<boolean> {
   try {
     // 127.0.0.1 rather than localhost: the server listens on IPv4 loopback, and ::1 would only add a refusal.
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
-    await response.arrayBuffer();
+    const response = await requestIgnoringCertificate(`${origin}/healthz`, { timeoutMs: 1_000 });
     return response.status === 200;
   } catch {
     return false; // not listening yet
   }
+}
+
+export interface PlainResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * An HTTP(S) request that accepts any certificate (test servers use self-signed ones). Node's fetch cannot
+ * be told to, without the undici package; node:https can.
+ */
+export function requestIgnoringCertificate(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : http;
+    const req = client.request(
+      target,
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        rejectUnauthorized: false,
+        agent: false,
+        timeout: init.timeoutMs ?? 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in time`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 async function stopProcess(child: ChildProcess, exited: Promise<Exit>, signal: NodeJS.Signals): Promise<Exit> {

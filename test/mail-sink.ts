@@ -132,6 +132,8 @@ export interface ParsedMail {
   text: string;
   /** The text/html body, if any. */
   html: string | undefined;
+  /** Parts sent as attachments, base64 undone. */
+  attachments: { filename: string; contentType: string; content: Buffer }[];
 }
 
 /**
@@ -150,7 +152,30 @@ export function parseMail(raw: string): ParsedMail {
     to: headers.get('to') ?? '',
     text,
     html,
+    attachments: attachmentsOf(headers, body),
   };
+}
+
+function attachmentsOf(headers: Map<string, string>, body: string): ParsedMail['attachments'] {
+  const contentType = headers.get('content-type') ?? 'text/plain';
+  if (contentType.toLowerCase().startsWith('multipart/')) {
+    const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+    if (!boundary) return [];
+    return body
+      .split(`--${boundary}`)
+      .slice(1)
+      .filter((s) => !s.startsWith('--'))
+      .flatMap((section) => {
+        const part = splitEntity(section.replace(/^\n/, ''));
+        return attachmentsOf(part.headers, part.body.replace(/\n$/, ''));
+      });
+  }
+  const disposition = headers.get('content-disposition') ?? '';
+  if (!disposition.toLowerCase().startsWith('attachment')) return [];
+  const filename = /filename="?([^";]+)"?/i.exec(disposition)?.[1] ?? '';
+  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  const content = encoding === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64') : Buffer.from(body);
+  return [{ filename, contentType: contentType.split(';')[0]?.trim() ?? '', content }];
 }
 
 function splitEntity(raw: string): { headers: Map<string, string>; body: string } {

@@ -101,7 +101,8 @@ onPglite('commands beside a running server', () => {
       expect(secret).toMatch(/^cnd_[A-Za-z0-9_-]{43}$/);
       const me = await getWithHost(`${server.url}/api/v1/me`, 'globex.test', { authorization: `Bearer ${secret}` });
       expect(me.status).toBe(200);
-      expect(JSON.parse(me.body)).toMatchObject({ role: 'owner', tenant: { slug: 'globex' } });
+      expect(JSON.parse(me.body)).toMatchObject({ roles: [], tenant: { slug: 'globex' } });
+      expect(JSON.parse(me.body).permissions).toContain('roles.manage');
 
       const refused = await runCandor(['token', 'create', '--tenant', 'nobody', '--role', 'owner', '--name', 'x'], {
         CANDOR_DATA_DIR: dataDir,
@@ -112,7 +113,9 @@ onPglite('commands beside a running server', () => {
         CANDOR_DATA_DIR: dataDir,
       });
       expect(badRole.code).toBe(1);
-      expect(badRole.stderr).toMatch(/--role must be one of/);
+      expect(badRole.stderr.trim()).toMatch(
+        /^candor: --role: unknown role "emperor"; valid roles: owner, security-admin, .*, employee$/,
+      );
     } finally {
       await server.stop();
     }

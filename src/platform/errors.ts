@@ -47,6 +47,13 @@ export class InvalidInput extends AppError {
   }
 }
 
+/** A body or file larger than the endpoint accepts (checked while reading, so nothing larger is held). */
+export class PayloadTooLarge extends AppError {
+  constructor(message: string) {
+    super(message, 413, 'payload-too-large', 'Too large');
+  }
+}
+
 export class Gone extends AppError {
   constructor(message: string) {
     super(message, 410, 'gone', 'Link no longer valid');

@@ -44,7 +44,7 @@ describe.skipIf(skipBrowserTests())('public site and sign-in page in Chromium', 
     expect(await password.getAttribute('name')).toBe('password');
     expect(await password.getAttribute('type')).toBe('password');
     expect(await password.getAttribute('autocomplete')).toBe('current-password');
-    expect(await page.getByRole('button', { name: 'Sign in' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).toBe(true);
     expect(problems).toEqual([]);
     await context.close();
   });

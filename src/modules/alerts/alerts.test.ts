@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { personActor } from '../../../test/actors.ts';
 import { createTestApp, type SignedIn, type TestApp } from '../../../test/app.ts';
 import { TestClock } from '../../../test/clock.ts';
 import { type MailSink, startMailSink } from '../../../test/mail-sink.ts';
@@ -6,7 +7,7 @@ import type { AuditInput } from '../../platform/audit/audit.ts';
 import { searchEvents } from '../../platform/audit/store.ts';
 import type { Actor, RequestContext } from '../../platform/context.ts';
 import { listOutboxRows } from '../../platform/mail/store.ts';
-import { AccessDenied } from '../identity/service.ts';
+import { AccessDenied } from '../access/service.ts';
 import { withinBusinessHours } from './rules.ts';
 import { defaultAlertSettings } from './schema.ts';
 import { getAlertSettings, updateAlertSettings } from './service.ts';
@@ -58,6 +59,8 @@ async function alertMail() {
 }
 
 async function failSignIn(email: string): Promise<void> {
+  // Past the sign-in throttle's delay (1, 2, 4, 8 s after the third failure), well inside the alert window.
+  clock.advance(10_000);
   const res = await t.request('/admin/login', {
     method: 'POST',
     headers: form,
@@ -147,7 +150,10 @@ describe('repeated failed sign-ins for one account', () => {
     expect(close.status).toBe(403);
     expect((await alertsFor('failed-sign-in-account'))[0]?.status).toBe('open');
     const denials = await events('access.denied');
-    expect(denials.map((d) => d.details.what)).toEqual(['close security alerts', 'acknowledge security alerts']);
+    expect(denials.map((d) => [d.details.permission, d.details.path])).toEqual([
+      ['alerts.manage', `/api/v1/alerts/${alert.id}/close`],
+      ['alerts.manage', `/api/v1/alerts/${alert.id}/acknowledge`],
+    ]);
     expect((await api('/alerts', await t.apiToken('employee'))).status).toBe(403);
   });
 
@@ -220,17 +226,23 @@ describe('alert settings', () => {
     expect(await events('alert_settings.updated')).toEqual([]);
   });
 
-  it('are for security admins only', async () => {
-    const auditor: RequestContext = {
+  it('can be read by auditors and changed only with alerts.manage', async () => {
+    const as = (actor: Actor): RequestContext => ({
       ...t.runtime,
       tenant: { id: t.tenant.id, slug: t.tenant.slug, name: t.tenant.name },
-      actor: { kind: 'user', id: '00000000-0000-4000-8000-0000000000aa', email: 'aud@acme.test', name: 'Aud', role: 'auditor' },
+      actor,
       requestId: 'test',
       ip: '127.0.0.1',
       userAgent: 'vitest',
-    };
-    await expect(getAlertSettings(auditor)).rejects.toBeInstanceOf(AccessDenied);
+    });
+    const someone = { id: '00000000-0000-4000-8000-0000000000aa', email: 'aud@acme.test', name: 'Aud' };
+    const auditor = as(personActor(someone, 'auditor'));
+    expect((await getAlertSettings(auditor)).settings).toBeDefined();
     await expect(updateAlertSettings(auditor, defaultAlertSettings())).rejects.toBeInstanceOf(AccessDenied);
+    await expect(getAlertSettings(as(personActor(someone, 'employee')))).rejects.toBeInstanceOf(AccessDenied);
+    const page = await t.request('/admin/alerts/settings', { headers: { cookie: (await t.signInAs('auditor')).cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).not.toContain('Save settings');
   });
 
   it('show the saved values and who gets mail while no contacts are set', async () => {
@@ -276,13 +288,8 @@ describe('alert settings', () => {
 
 describe('rules judged as events are recorded', () => {
   const personId = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
-  const person = (n: number): Actor => ({
-    kind: 'user',
-    id: personId(n),
-    email: `person${n}@acme.test`,
-    name: `Person ${n}`,
-    role: 'employee',
-  });
+  const person = (n: number): Actor =>
+    personActor({ id: personId(n), email: `person${n}@acme.test`, name: `Person ${n}` }, 'employee');
 
   it('raises on twenty failed sign-ins from one address, across accounts', async () => {
     for (let i = 1; i <= 20; i++) {
@@ -334,15 +341,30 @@ describe('rules judged as events are recorded', () => {
   });
 
   it('raises on a privileged role granted outside business hours only', async () => {
-    const grant = (role: string, id: string) =>
-      record(person(6), { action: 'role.granted', target: { type: 'user', id }, details: { role, email: `${id}@acme.test` } });
-    await grant('owner', 'weekday');
+    const grant = (role: string, id: string, privileged = false) =>
+      record(person(6), {
+        action: 'access.role_granted',
+        target: { type: 'user', id },
+        details: { role, email: `${id}@acme.test`, privileged },
+      });
+    await grant('owner', 'weekday', true);
     clock.advance((2 * 24 + 17) * 3_600_000); // Saturday 03:00 UTC
     await grant('employee', 'saturday-employee');
+    await record(
+      { kind: 'system', name: 'setup_link' },
+      {
+        action: 'access.role_granted',
+        target: { type: 'user', id: 'first-owner' },
+        details: { role: 'owner', privileged: true },
+      },
+    );
     expect(await alertsFor('privileged-grant-off-hours')).toEqual([]);
     await grant('security-admin', 'saturday-admin');
-    expect(await alertsFor('privileged-grant-off-hours')).toMatchObject([
+    await grant('people-admins', 'saturday-custom', true); // a custom role with user administration
+    const raised = (await alertsFor('privileged-grant-off-hours')).sort((a, b) => a.key.localeCompare(b.key));
+    expect(raised).toMatchObject([
       { key: 'saturday-admin', title: 'security-admin role granted outside business hours to saturday-admin@acme.test' },
+      { key: 'saturday-custom', title: 'people-admins role granted outside business hours to saturday-custom@acme.test' },
     ]);
   });
 });

@@ -5,7 +5,7 @@ import { type AppContext, type AppEnv, requestContext } from '../../platform/htt
 import { redirectWithFlash } from '../../platform/http/flash.ts';
 import { readForm } from '../../platform/http/forms.ts';
 import { csrfTokenOf, renderAdmin } from '../../platform/http/render.tsx';
-import { hasAnyRole, SECURITY_ADMINS } from '../identity/service.ts';
+import { can, routeRequires } from '../access/service.ts';
 import {
   AlertDetailJson,
   AlertIdParam,
@@ -32,7 +32,7 @@ import { AlertDetailView, AlertSettingsPage, AlertsListView } from './views/aler
 /** Back-office pages (mounted at the root; paths start with /admin). */
 export const alertsPages = new Hono<AppEnv>();
 
-const canManage = (c: AppContext) => hasAnyRole(c.var.actor, SECURITY_ADMINS);
+const canManage = (c: AppContext) => can(c.var.actor, 'alerts.manage');
 
 async function renderDetail(
   c: AppContext,
@@ -53,7 +53,7 @@ async function renderSettings(c: AppContext, form: { values?: Record<string, str
   return renderAdmin(
     c,
     'Alert settings',
-    <AlertSettingsPage view={view} csrfToken={csrfTokenOf(c)} {...form} />,
+    <AlertSettingsPage view={view} csrfToken={csrfTokenOf(c)} canManage={canManage(c)} {...form} />,
     form.errors ? 422 : 200,
   );
 }
@@ -61,13 +61,13 @@ async function renderSettings(c: AppContext, form: { values?: Record<string, str
 alertsPages.get('/admin/alerts', async (c) => {
   const { status, page } = AlertListQuery.parse(c.req.query());
   const result = await listAlerts(requestContext(c), status, page);
-  return renderAdmin(c, 'Alerts', <AlertsListView page={result} canManage={canManage(c)} />);
+  return renderAdmin(c, 'Alerts', <AlertsListView page={result} />);
 });
 
 // Registered before /admin/alerts/:id, which would otherwise take "settings" for an id.
 alertsPages.get('/admin/alerts/settings', (c) => renderSettings(c));
 
-alertsPages.post('/admin/alerts/settings', async (c) => {
+alertsPages.post('/admin/alerts/settings', routeRequires('alerts.manage'), async (c) => {
   const form = await readForm(c, AlertSettingsForm);
   if (!form.ok) return renderSettings(c, { values: form.values, errors: form.errors });
   await updateAlertSettings(requestContext(c), form.data);
@@ -79,13 +79,13 @@ alertsPages.get('/admin/alerts/:id', async (c) => {
   return renderDetail(c, id);
 });
 
-alertsPages.post('/admin/alerts/:id/acknowledge', async (c) => {
+alertsPages.post('/admin/alerts/:id/acknowledge', routeRequires('alerts.manage'), async (c) => {
   const { id } = AlertIdParam.parse(c.req.param());
   await acknowledgeAlert(requestContext(c), id);
   return redirectWithFlash(c, `/admin/alerts/${id}`, 'Alert acknowledged.');
 });
 
-alertsPages.post('/admin/alerts/:id/close', async (c) => {
+alertsPages.post('/admin/alerts/:id/close', routeRequires('alerts.manage'), async (c) => {
   const { id } = AlertIdParam.parse(c.req.param());
   const form = await readForm(c, CloseAlertForm);
   if (!form.ok) return renderDetail(c, id, { values: form.values, errors: form.errors });
@@ -139,7 +139,7 @@ alertsApi.openapi(
     path: '/alerts',
     tags: ['Alerts'],
     summary: 'List security alerts',
-    description: 'Newest first. Needs a role that may read security alerts (owner, security-admin, auditor).',
+    description: 'Newest first. Needs `alerts.read`.',
     security: BEARER,
     request: { query: AlertListQuery },
     responses: {
@@ -183,7 +183,8 @@ alertsApi.openapi(
     path: '/alerts/{id}/acknowledge',
     tags: ['Alerts'],
     summary: 'Acknowledge an alert',
-    description: 'Owner or security-admin. Acknowledging an acknowledged alert changes nothing; a closed one is a 409.',
+    description: 'Needs `alerts.manage`. Acknowledging an acknowledged alert changes nothing; a closed one is a 409.',
+    middleware: [routeRequires('alerts.manage')],
     security: BEARER,
     request: { params: AlertIdParam },
     responses: {
@@ -203,7 +204,8 @@ alertsApi.openapi(
     path: '/alerts/{id}/close',
     tags: ['Alerts'],
     summary: 'Close an alert with a note',
-    description: 'Owner or security-admin. The note is required; closing a closed alert is a 409.',
+    description: 'Needs `alerts.manage`. The note is required; closing a closed alert is a 409.',
+    middleware: [routeRequires('alerts.manage')],
     security: BEARER,
     request: {
       params: AlertIdParam,

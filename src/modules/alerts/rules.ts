@@ -196,12 +196,15 @@ export const RULES: readonly RuleDefinition[] = [
   {
     id: 'privileged-grant-off-hours',
     name: 'Privileged role granted outside business hours',
-    description: 'An owner or security-admin role was granted when nobody is expected to be granting roles.',
+    description:
+      'A privileged role (owner, security-admin, or a custom role with power over people, roles, tokens, keys, backups or settings) was granted when nobody is expected to be granting roles.',
     severity: 'high',
-    watches: (action) => action === 'role.granted',
+    watches: (action) => action === 'access.role_granted',
     evaluate(event, settings) {
       const role = text(event.details.role);
-      if (!role || !PRIVILEGED_ROLES.has(role)) return undefined;
+      if (!role || !(event.details.privileged === true || PRIVILEGED_ROLES.has(role))) return undefined;
+      // A new workspace's first owner, made by the one-time setup link, is not a grant anyone could review.
+      if (event.actor.type === 'system' && event.actor.label === 'setup_link') return undefined;
       if (withinBusinessHours(new Date(event.time), settings.businessHours)) return undefined;
       const grantee = text(event.details.email) ?? event.target?.id ?? 'an unknown account';
       return {

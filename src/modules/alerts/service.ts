@@ -1,9 +1,9 @@
 import { auditScope, type RecordedEvent } from '../../platform/audit/audit.ts';
 import type { JsonValue } from '../../platform/audit/canonical.ts';
-import type { Actor, RequestContext, Runtime } from '../../platform/context.ts';
+import { actorLabel, type RequestContext, type Runtime } from '../../platform/context.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { Conflict, NotFound } from '../../platform/errors.ts';
-import { ownerEmails, requireAnyRole, SECURITY_ADMINS, SECURITY_READERS } from '../identity/service.ts';
+import { ownerEmails, requirePermission } from '../access/service.ts';
 import { tenantBaseUrl, tenantInTransaction } from '../tenants/service.ts';
 import { RULES, type RuleDefinition, type RuleHit, ruleById } from './rules.ts';
 import { AlertSettings, CloseAlertForm, COUNTED_RULES, defaultAlertSettings, type StatusFilter } from './schema.ts';
@@ -12,6 +12,7 @@ import {
   type AlertRow,
   addEventToAlert,
   countAlertRows,
+  deleteClosedAlerts,
   eventsBySeqs,
   findActiveAlert,
   findAlert,
@@ -37,6 +38,11 @@ export const MAX_ALERT_SEQS = 1000;
 async function settingsOf(tx: Tx, tenantId: string): Promise<AlertSettings> {
   const parsed = AlertSettings.safeParse((await readSettingsRow(tx, tenantId)) ?? { thresholds: {} });
   return parsed.success ? parsed.data : defaultAlertSettings();
+}
+
+/** The security contacts a tenant configured for alert mail (empty: the defaults apply), for offboarding. */
+export async function configuredAlertContacts(tx: Tx, tenantId: string): Promise<string[]> {
+  return (await settingsOf(tx, tenantId)).contacts;
 }
 
 /** Who gets alert mail: the configured contacts, else the owners and the tenant's public security contact. */
@@ -155,19 +161,6 @@ function alertMailText(input: { alert: AlertRow; rule: RuleDefinition; hit: Rule
   ].join('\n');
 }
 
-function actorLabel(actor: Actor): string {
-  switch (actor.kind) {
-    case 'user':
-      return actor.email;
-    case 'token':
-      return `token ${actor.name}`;
-    case 'system':
-      return actor.name;
-    case 'anonymous':
-      return 'anonymous';
-  }
-}
-
 export interface AlertPage {
   alerts: AlertRow[];
   status: StatusFilter;
@@ -177,7 +170,7 @@ export interface AlertPage {
 }
 
 export async function listAlerts(ctx: RequestContext, status: StatusFilter, page: number): Promise<AlertPage> {
-  requireAnyRole(ctx.actor, SECURITY_READERS, 'read security alerts');
+  requirePermission(ctx.actor, 'alerts.read');
   const size = ALERTS_PAGE_SIZE;
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => ({
     alerts: await listAlertRows(tx, ctx.tenant.id, status, size, (page - 1) * size),
@@ -199,7 +192,7 @@ export interface AlertDetail {
  * a read the trail records (`alert.viewed`).
  */
 export async function getAlert(ctx: RequestContext, id: string): Promise<AlertDetail> {
-  requireAnyRole(ctx.actor, SECURITY_READERS, 'read security alerts');
+  requirePermission(ctx.actor, 'alerts.read');
   const detail = await ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const alert = await findAlert(tx, ctx.tenant.id, id);
     if (!alert) return undefined;
@@ -212,7 +205,7 @@ export async function getAlert(ctx: RequestContext, id: string): Promise<AlertDe
 
 /** Marks an alert as being looked at. Acknowledging it again changes nothing. */
 export async function acknowledgeAlert(ctx: RequestContext, id: string): Promise<AlertRow> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, 'acknowledge security alerts');
+  requirePermission(ctx.actor, 'alerts.manage');
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const alert = await findAlert(tx, ctx.tenant.id, id, true);
     if (!alert) throw new NotFound('alert', id);
@@ -234,7 +227,7 @@ export async function acknowledgeAlert(ctx: RequestContext, id: string): Promise
 
 /** Closes an alert with a note saying what was found or done; a new matching event then opens a new alert. */
 export async function closeAlert(ctx: RequestContext, id: string, input: CloseAlertForm): Promise<AlertRow> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, 'close security alerts');
+  requirePermission(ctx.actor, 'alerts.manage');
   const { note } = CloseAlertForm.parse(input);
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const alert = await findAlert(tx, ctx.tenant.id, id, true);
@@ -262,7 +255,7 @@ export interface AlertSettingsView {
 }
 
 export async function getAlertSettings(ctx: RequestContext): Promise<AlertSettingsView> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, 'change alert settings');
+  requirePermission(ctx.actor, 'alerts.read');
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => ({
     settings: await settingsOf(tx, ctx.tenant.id),
     defaultContacts: await defaultContacts(tx, ctx.tenant.id),
@@ -293,7 +286,7 @@ function settingsChanges(before: AlertSettings, after: AlertSettings): Record<st
 }
 
 export async function updateAlertSettings(ctx: RequestContext, input: AlertSettings): Promise<void> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, 'change alert settings');
+  requirePermission(ctx.actor, 'alerts.manage');
   const settings = AlertSettings.parse(input);
   await ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const before = await settingsOf(tx, ctx.tenant.id);
@@ -311,4 +304,9 @@ export async function updateAlertSettings(ctx: RequestContext, input: AlertSetti
       details: { changes },
     });
   });
+}
+
+/** Retention (the retention capability's `closed-alerts` category): one batch of alerts closed before `cutoff`. */
+export function purgeClosedAlerts(tx: Tx, tenantId: string, cutoff: Date, batchSize: number): Promise<number> {
+  return deleteClosedAlerts(tx, tenantId, cutoff, batchSize);
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, isNull, like, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, like, lt, ne, or, type SQL, sql } from 'drizzle-orm';
 import { auditEvents } from '../../platform/audit/tables.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import type { EventMatch, Subject } from './rules.ts';
@@ -196,4 +196,18 @@ export async function writeSettingsRow(
       target: alertSettings.tenantId,
       set: { settings: row.settings, updatedAt: row.updatedAt, updatedBy: row.updatedBy },
     });
+}
+
+/** Retention: deletes up to `limit` alerts closed before `before`; open and acknowledged alerts never. */
+export async function deleteClosedAlerts(tx: Tx, tenantId: string, before: Date, limit: number): Promise<number> {
+  const batch = tx
+    .select({ id: alerts.id })
+    .from(alerts)
+    .where(and(eq(alerts.tenantId, tenantId), eq(alerts.status, 'closed'), lt(alerts.closedAt, before)))
+    .limit(limit);
+  const rows = await tx
+    .delete(alerts)
+    .where(and(eq(alerts.tenantId, tenantId), inArray(alerts.id, batch)))
+    .returning({ id: alerts.id });
+  return rows.length;
 }

@@ -29,16 +29,18 @@ const ada: Actor = {
   id: '5f0c7d0e-8a43-4c3e-9d6f-0b1e2a3c4d5e',
   email: 'ada@acme.test',
   name: 'Ada',
-  role: 'owner',
+  roles: ['owner'],
+  permissions: new Set(),
 };
 const mallory: Actor = {
   kind: 'user',
   id: '0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b',
   email: 'mallory@evil.test',
   name: 'M',
-  role: 'employee',
+  roles: ['employee'],
+  permissions: new Set(),
 };
-const hostile: Actor = { kind: 'token', id: 'tok-1', name: '=HYPERLINK("http://evil.test")', role: 'owner' };
+const hostile: Actor = { kind: 'token', id: 'tok-1', name: '=HYPERLINK("http://evil.test")', permissions: new Set() };
 
 async function record(tenantId: string, actor: Actor, input: AuditInput, ip: string | null = '192.0.2.10'): Promise<void> {
   await t.runtime.db.withTenant(tenantId, (tx) => t.runtime.audit.record(tx, { tenantId, actor, ip }, input));

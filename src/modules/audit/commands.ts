@@ -67,6 +67,13 @@ checkpoints and the end line. Prints one line and exits 0 when the trail is inta
 naming the first sequence number that does not verify.`,
   options: { file: { type: 'string' }, tenant: { type: 'string' }, 'public-key': { type: 'string' } },
   positional: 'file',
+  // A file is checked in the CLI's own process, with no database: a relative path means the caller's directory.
+  async standalone(values, io) {
+    const file = optionText(values, 'file', false);
+    if (file === undefined || optionText(values, 'tenant', false) !== undefined) return false;
+    await verifyExportedTrail(file, optionText(values, 'public-key', false), io);
+    return true;
+  },
   async run(runtime, values, io) {
     const file = optionText(values, 'file', false);
     const slug = optionText(values, 'tenant', false);

@@ -13,14 +13,12 @@ import { verifyLines } from '../../platform/audit/verify.ts';
 import type { Actor } from '../../platform/context.ts';
 import { createTenant } from '../tenants/service.ts';
 import { auditJobs } from './jobs.ts';
-import { RETENTION_DAYS } from './service.ts';
 import { findVerification } from './store.ts';
 
 let current = new Date('2015-01-01T00:00:00.000Z');
 const clock = { now: () => current };
 let t: TestApp;
 let beta: string;
-let gamma: string;
 
 const actor: Actor = { kind: 'system', name: 'test' };
 
@@ -67,7 +65,6 @@ async function tamper(statement: ReturnType<typeof sql>): Promise<void> {
 beforeAll(async () => {
   t = await createTestApp({ clock });
   beta = (await createTenant(t.runtime.db, { slug: 'beta', name: 'Beta', hosts: ['beta.test'] })).id;
-  gamma = (await createTenant(t.runtime.db, { slug: 'gamma', name: 'Gamma', hosts: ['gamma.test'] })).id;
 });
 
 afterAll(async () => {
@@ -107,56 +104,6 @@ describe('the daily verification', () => {
       expect(verification?.summary).toMatch(/^audit trail intact/);
       const [run] = await eventsWithAction(tenantId, 'audit.verified');
       expect(run).toMatchObject({ outcome: 'success', actorLabel: 'audit.verify' });
-    }
-  });
-});
-
-describe('retention', () => {
-  it('purges expired events only through the newest signed checkpoint among them, leaving a trail that verifies', async () => {
-    // 2015: six events, a checkpoint, four more. 2024: two recent events.
-    await record(gamma, 6);
-    await t.runtime.db.withTenant(gamma, (tx) => t.runtime.audit.checkpoint(tx, gamma));
-    await record(gamma, 4);
-    current = new Date('2024-06-01T00:00:00.000Z');
-    await record(gamma, 2);
-    const anchor = await latest(gamma);
-    expect(anchor?.seq).toBe(6);
-
-    await runJob('audit.retention');
-
-    const purged = await eventsWithAction(gamma, 'audit.purged');
-    expect(purged).toHaveLength(1);
-    expect(purged[0]).toMatchObject({ seq: 13, actorLabel: 'audit.retention' });
-    expect(purged[0]?.details).toMatchObject({ events: 6, anchorSeq: 6, retentionDays: RETENTION_DAYS });
-    const remaining = (await exported(gamma)).filter((l) => l.includes('"kind":"event"')).map((l) => JSON.parse(l).seq as number);
-    // Seven to ten are older than seven years too, but no checkpoint after them is: they wait for one.
-    expect(remaining).toEqual([7, 8, 9, 10, 11, 12, 13]);
-    expect(await verifyLines(await exported(gamma))).toMatchObject({ ok: true, anchor: 'checkpoint', firstSeq: 7, lastSeq: 13 });
-
-    await runJob('audit.verify');
-    expect(await t.runtime.db.withTenant(gamma, (tx) => findVerification(tx, gamma))).toMatchObject({
-      ok: true,
-      anchor: 'checkpoint',
-    });
-  });
-
-  it('purges nothing more until a newer checkpoint is older than the cutoff', async () => {
-    await runJob('audit.checkpoint');
-    await runJob('audit.retention');
-    expect(await eventsWithAction(gamma, 'audit.purged')).toHaveLength(1);
-    // Eight years on, the 2024 checkpoint is itself expired: everything through it goes.
-    current = new Date('2032-07-01T00:00:00.000Z');
-    await record(gamma, 1);
-    await runJob('audit.retention');
-    // The first purge's own record was among the expired events; the second one's says what went.
-    const [second] = await eventsWithAction(gamma, 'audit.purged');
-    expect(second?.seq).toBeGreaterThan(13);
-    expect(second?.details).toMatchObject({ events: (second?.details.anchorSeq as number) - 6 });
-    expect(await verifyLines(await exported(gamma))).toMatchObject({ ok: true, anchor: 'checkpoint' });
-    // Every tenant's trail, purged or not, still verifies from the database.
-    await runJob('audit.verify');
-    for (const tenantId of [t.tenant.id, beta, gamma]) {
-      expect((await t.runtime.db.withTenant(tenantId, (tx) => findVerification(tx, tenantId)))?.ok, tenantId).toBe(true);
     }
   });
 });

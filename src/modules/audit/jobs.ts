@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Runtime } from '../../platform/context.ts';
 import { defineJob, type RegisteredJob, registrable } from '../../platform/jobs/jobs.ts';
-import { purgeExpiredEvents, signMovedHeads, verifyAllTrails } from './service.ts';
+import { signMovedHeads, verifyAllTrails } from './service.ts';
 
 /**
  * The trail's upkeep: a signed checkpoint within five minutes of any change (what outsiders copy from the
- * public checkpoints document), a daily verification of every chain, and the daily retention purge.
+ * public checkpoints document) and a daily verification of every chain. Expired events are purged by the
+ * retention capability (`retention.purge`, category `audit-trail`).
  */
 export function auditJobs(runtime: Runtime): RegisteredJob[] {
   const checkpoint = defineJob({
@@ -28,14 +29,5 @@ export function auditJobs(runtime: Runtime): RegisteredJob[] {
       runtime.log.info({ trails: results.length, broken: results.filter((r) => !r.ok).length }, 'audit trails verified');
     },
   });
-  const retention = defineJob({
-    name: 'audit.retention',
-    payload: z.object({}),
-    cron: '47 3 * * *',
-    cronPayload: {},
-    handler: async () => {
-      await purgeExpiredEvents(runtime);
-    },
-  });
-  return [registrable(checkpoint), registrable(verify), registrable(retention)];
+  return [registrable(checkpoint), registrable(verify)];
 }

@@ -5,6 +5,7 @@ import { type AppContext, type AppEnv, requestContext } from '../../platform/htt
 import { fieldErrors } from '../../platform/http/errors.tsx';
 import { redirectWithFlash } from '../../platform/http/flash.ts';
 import { csrfTokenOf, renderAdmin } from '../../platform/http/render.tsx';
+import { can, routeRequires } from '../access/service.ts';
 import {
   ApiEventQuery,
   AuditEvent,
@@ -111,6 +112,8 @@ auditPages.get('/admin/audit', async (c) => {
       rangeQuery={queryString(values, ['from', 'to'])}
       csrfToken={csrfTokenOf(c)}
       checkpointsUrl={`${new URL(c.req.url).origin}${PUBLIC_CHECKPOINTS_PATH}`}
+      canExport={can(c.var.actor, 'audit.export')}
+      canVerify={can(c.var.actor, 'audit.verify')}
     />,
     parsed.success ? 200 : 422,
   );
@@ -128,7 +131,7 @@ auditPages.get('/admin/audit/export.jsonl', async (c) => {
   return download(c, await exportAuditTrail(requestContext(c), range), JSONL, 'jsonl');
 });
 
-auditPages.post('/admin/audit/verify', async (c) => {
+auditPages.post('/admin/audit/verify', routeRequires('audit.verify'), async (c) => {
   const verification = await verifyAuditTrail(requestContext(c));
   return redirectWithFlash(c, '/admin/audit', verification.summary, verification.ok ? 'success' : 'error');
 });
@@ -163,7 +166,7 @@ auditApi.openapi(
     path: '/audit/events',
     tags: ['Audit'],
     summary: 'Search the audit trail',
-    description: 'Events newest first, filtered by actor, action prefix, target, outcome and time. Readers only.',
+    description: 'Events newest first, filtered by actor, action prefix, target, outcome and time. Needs `audit.read`.',
     security: BEARER,
     request: { query: ApiEventQuery },
     responses: {
@@ -208,7 +211,7 @@ const exportRoute = createRoute({
   tags: ['Audit'],
   summary: 'Export the verifiable trail',
   description:
-    'JSON Lines: the signing keys, every event with its hash and the signed checkpoints between them, then an end line. Check it with `candor audit verify --file`. The export is recorded in the trail.',
+    'JSON Lines: the signing keys, every event with its hash and the signed checkpoints between them, then an end line. Check it with `candor audit verify --file`. The export is recorded in the trail. Needs `audit.export`.',
   security: BEARER,
   request: { query: RangeQuery },
   responses: {
@@ -229,7 +232,9 @@ auditApi.openapi(
     path: '/audit/verify',
     tags: ['Audit'],
     summary: 'Verify the whole trail now',
-    description: 'Re-hashes every stored event, checks the links and the checkpoint signatures, and keeps the result.',
+    description:
+      'Re-hashes every stored event, checks the links and the checkpoint signatures, and keeps the result. Needs `audit.verify`.',
+    middleware: [routeRequires('audit.verify')],
     security: BEARER,
     responses: {
       200: { description: 'The verification result', content: { 'application/json': { schema: Verification } } },

@@ -7,6 +7,7 @@ import {
   allHeads,
   type CheckpointRow,
   checkpointAtOrBefore,
+  checkpointBetween,
   checkpointsAfter,
   countEvents,
   type EventFilter,
@@ -22,25 +23,24 @@ import {
   seqBefore,
 } from '../../platform/audit/store.ts';
 import { describeResult, type VerifyResult, verifyLines } from '../../platform/audit/verify.ts';
-import type { Actor, RequestContext, Runtime, TenantRef } from '../../platform/context.ts';
+import type { RequestContext, Runtime, TenantRef } from '../../platform/context.ts';
+import type { Tx } from '../../platform/db/client.ts';
 import { NotFound } from '../../platform/errors.ts';
-import { requireAnyRole, SECURITY_READERS } from '../identity/service.ts';
+import { requirePermission } from '../access/service.ts';
 import { findVerification, saveVerification, type VerificationRow } from './store.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
-/** Seven years, the longest retention duty customers commonly carry (SOX, HIPAA); a tenant setting later. */
+/**
+ * Seven years, the longest retention duty customers commonly carry (SOX, HIPAA): the default period of the
+ * retention capability's audit-trail category, which a tenant may change down to its minimum.
+ */
 export const RETENTION_DAYS = 2557;
 /** How many checkpoints the public document lists at a time. */
 export const PUBLISHED_CHECKPOINTS = 100;
 export const PUBLIC_CHECKPOINTS_PATH = '/.well-known/candor/audit-checkpoints.json';
 const CSV_BATCH = 500;
-const DAY_MS = 86_400_000;
 
 export type Verification = VerificationRow;
-
-function requireReader(actor: Actor): void {
-  requireAnyRole(actor, SECURITY_READERS, 'read the audit trail');
-}
 
 /** The scope of an event recorded for `ctx`; a command or job has no address, browser or request id. */
 function scopeOf(ctx: RequestContext): AuditScope {
@@ -71,7 +71,7 @@ export function listAuditEvents(
   page: number,
   size = AUDIT_PAGE_SIZE,
 ): Promise<AuditEventPage> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.read');
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => ({
     events: await searchEvents(tx, filter, size, (page - 1) * size),
     total: await countEvents(tx, filter),
@@ -81,7 +81,7 @@ export function listAuditEvents(
 }
 
 export async function getAuditEvent(ctx: RequestContext, seq: number): Promise<AuditEventRow> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.read');
   const row = await ctx.db.withTenant(ctx.tenant.id, (tx) => findEvent(tx, ctx.tenant.id, seq));
   if (!row) throw new NotFound('audit event', String(seq));
   return row;
@@ -106,7 +106,7 @@ export interface TrailStatus {
 
 /** Where the chain stands: its head, its latest signed checkpoint, the signing keys and the last verification. */
 export function auditTrailStatus(ctx: RequestContext): Promise<TrailStatus> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.read');
   const tenantId = ctx.tenant.id;
   return ctx.db.withTenant(tenantId, async (tx) => ({
     head: await readHead(tx, tenantId),
@@ -140,7 +140,7 @@ export async function exportAuditTrail(
   ctx: RequestContext,
   range: { from?: Date | undefined; to?: Date | undefined } = {},
 ): Promise<AsyncGenerator<string>> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.export');
   await recordExport(ctx, { format: 'jsonl', ...filterDetails(range) });
   // The range's end is exclusive everywhere in this module; the export's `to` is inclusive.
   const to = range.to ? new Date(range.to.getTime() - 1) : undefined;
@@ -200,7 +200,7 @@ function csvRow(row: AuditEventRow): string {
 
 /** Every event matching `filter`, newest first, as CSV lines (header first) for spreadsheets. */
 export async function exportAuditEventsCsv(ctx: RequestContext, filter: EventFilter): Promise<AsyncGenerator<string>> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.export');
   await recordExport(ctx, { format: 'csv', ...filterDetails(filter) });
   const tenantId = ctx.tenant.id;
   return (async function* () {
@@ -294,7 +294,7 @@ export async function verifyTenantTrail(runtime: Runtime, scope: AuditScope, tru
 
 /** "Verify now" in the back office and the API. */
 export function verifyAuditTrail(ctx: RequestContext): Promise<Verification> {
-  requireReader(ctx.actor);
+  requirePermission(ctx.actor, 'audit.verify');
   return verifyTenantTrail(ctx, scopeOf(ctx));
 }
 
@@ -347,48 +347,31 @@ export async function verifyAllTrails(runtime: Runtime): Promise<Verification[]>
   return results;
 }
 
-export interface Purge {
-  tenantId: string;
-  events: number;
-  anchorSeq: number;
-}
-
 /**
- * Retention: deletes each tenant's events older than `retentionDays`, but only through the newest signed
- * checkpoint among them, so what remains starts from a signed anchor and still verifies. Events after that
- * checkpoint stay even when older than the cutoff; the next checkpoint lets a later run take them.
+ * Retention of the trail (a category of the retention capability, which runs it daily in batches): deletes
+ * one batch of the tenant's events older than `cutoff`, but only through the newest signed checkpoint among
+ * them, so what remains starts right after a signed anchor and still verifies. Events after that checkpoint
+ * stay even when older than the cutoff; the next checkpoint lets a later run take them.
+ *
+ * Each batch ends at a checkpoint too, so the trail is anchored after every committed batch (a purge stopped
+ * half-way leaves a trail that verifies). A batch holds about `batchSize` events: at most that many when a
+ * checkpoint falls within them, else up to the first checkpoint after them (checkpoints come every 1,000
+ * events at most). Runs as the schema owner in `tx`: only it may delete from the trail, and only with the
+ * purge setting (see policies). Returns how many events went; 0 when nothing more may go.
  */
-export async function purgeExpiredEvents(runtime: Runtime, retentionDays = RETENTION_DAYS): Promise<Purge[]> {
-  const cutoff = new Date(runtime.clock.now().getTime() - retentionDays * DAY_MS);
-  const heads = await runtime.db.withSystem((tx) => allHeads(tx));
-  const purges: Purge[] = [];
-  for (const { tenantId } of heads) {
-    // The schema owner: only it may delete from the trail, and only with the purge setting (see policies).
-    const purge = await runtime.db.withSystem(async (tx): Promise<Purge | undefined> => {
-      // Every event before the first one at or after the cutoff is older than the cutoff, whatever the clock did.
-      const lastExpired = await seqBefore(tx, tenantId, cutoff);
-      if (lastExpired < 1) return undefined;
-      const anchor = await checkpointAtOrBefore(tx, tenantId, lastExpired);
-      const first = await firstEventSeq(tx, tenantId);
-      if (!anchor || first === undefined || first > anchor.seq) return undefined;
-      const events = await purgeEventsThrough(tx, tenantId, anchor.seq);
-      await runtime.audit.record(
-        tx,
-        { tenantId, actor: { kind: 'system', name: 'audit.retention' } },
-        {
-          action: 'audit.purged',
-          target: { type: 'audit_trail' },
-          details: { events, anchorSeq: anchor.seq, retentionDays, cutoff: cutoff.toISOString() },
-        },
-      );
-      return { tenantId, events, anchorSeq: anchor.seq };
-    });
-    if (purge) {
-      runtime.log.info(purge, 'expired audit events purged');
-      purges.push(purge);
-    }
-  }
-  return purges;
+export async function purgeExpiredAuditEvents(tx: Tx, tenantId: string, cutoff: Date, batchSize: number): Promise<number> {
+  // Every event before the first one at or after the cutoff is older than the cutoff, whatever the clock did.
+  const lastExpired = await seqBefore(tx, tenantId, cutoff);
+  if (lastExpired < 1) return 0;
+  const anchor = await checkpointAtOrBefore(tx, tenantId, lastExpired);
+  const first = await firstEventSeq(tx, tenantId);
+  if (!anchor || first === undefined || first > anchor.seq) return 0;
+  const within = { from: first, to: Math.min(anchor.seq, first + batchSize - 1) };
+  const end =
+    (await checkpointBetween(tx, tenantId, within, 'newest')) ??
+    (await checkpointBetween(tx, tenantId, { from: first, to: anchor.seq }, 'oldest')) ??
+    anchor;
+  return purgeEventsThrough(tx, tenantId, end.seq);
 }
 
 export interface PublishedCheckpoints {

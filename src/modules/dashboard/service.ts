@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../platform/context.ts';
 import { countOutboxRows } from '../../platform/mail/store.ts';
-import { listApiTokens } from '../identity/service.ts';
+import { countActiveApiTokens } from '../identity/service.ts';
 import { getTenant } from '../tenants/service.ts';
 
 export interface WorkspaceSummary {
@@ -14,10 +14,9 @@ export interface WorkspaceSummary {
 
 /** What the back office's front page shows: how this workspace runs and what it holds. */
 export async function workspaceSummary(ctx: RequestContext): Promise<WorkspaceSummary> {
-  const now = ctx.clock.now();
-  const [tenant, tokens, messages] = await Promise.all([
+  const [tenant, activeTokens, messages] = await Promise.all([
     getTenant(ctx.db, ctx.tenant.id),
-    listApiTokens(ctx.db, ctx.tenant.id),
+    countActiveApiTokens(ctx),
     ctx.db.withTenant(ctx.tenant.id, (tx) => countOutboxRows(tx)),
   ]);
   return {
@@ -26,6 +25,6 @@ export async function workspaceSummary(ctx: RequestContext): Promise<WorkspaceSu
     engine: ctx.db.engine,
     mailMode: ctx.config.smtpUrl ? 'smtp' : 'files',
     messages,
-    activeTokens: tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > now)).length,
+    activeTokens,
   };
 }

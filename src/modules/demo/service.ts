@@ -1,6 +1,10 @@
 import type { Actor, Runtime } from '../../platform/context.ts';
+import { addDemoRequestRules } from '../document-requests/demo.ts';
+import { addDemoRequestHistory } from '../document-requests/demo-history.ts';
+import { addDemoDocuments } from '../documents/demo.ts';
 import type { Tenant } from '../tenants/schema.ts';
 import { createTenant, findTenant, listAllTenants } from '../tenants/service.ts';
+import { publishDemoContent } from '../trust-center/demo.ts';
 
 export const DEMO_SLUG = 'demo';
 const DEMO_HOST = 'demo.localhost';
@@ -51,5 +55,17 @@ export async function createDemo(runtime: Runtime, actor: Actor): Promise<DemoRe
       ].join('\n'),
     });
   });
+  const ctx = {
+    ...runtime,
+    tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name },
+    actor,
+    requestId: 'demo',
+    ip: '127.0.0.1',
+    userAgent: '',
+  };
+  await publishDemoContent(ctx);
+  await addDemoDocuments(ctx);
+  await addDemoRequestRules(ctx);
+  await addDemoRequestHistory(ctx);
   return { tenant, created: true };
 }

@@ -1,7 +1,10 @@
+import { hash, verify } from '@node-rs/argon2';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app.ts';
 import { TestClock } from '../../../test/clock.ts';
-import { issueSetupLink, SESSION_IDLE_MS, SETUP_LINK_TTL_MS } from './service.ts';
+import { ARGON2, hashIsCurrent, issueSetupLink, SESSION_IDLE_MS, SETUP_LINK_TTL_MS } from './service.ts';
+import { users } from './tables.ts';
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://acme.test' };
 const owner = { name: 'Olivia Owner', email: 'olivia@acme.test', password: 'a long enough passphrase' };
@@ -17,7 +20,8 @@ describe('first-run setup link', () => {
   let t: TestApp;
   const clock = new TestClock();
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    // Password sign-in itself is tested here; the second step is the mfa module's (its tests cover the owner).
+    t = await createTestApp({ clock, mfaRoles: [] });
   });
   afterAll(async () => {
     await t.close();
@@ -89,13 +93,23 @@ describe('sign-in and sessions', () => {
   let t: TestApp;
   const clock = new TestClock();
   beforeAll(async () => {
-    t = await createTestApp({ clock });
+    // Password sign-in itself is tested here; the second step is the mfa module's (its tests cover the owner).
+    t = await createTestApp({ clock, mfaRoles: [] });
     const link = (await issueSetupLink(t.runtime, t.tenant)) ?? '';
     await t.request(link, { method: 'POST', headers: form, body: new URLSearchParams(owner).toString() });
   });
   afterAll(async () => {
     await t.close();
   });
+
+  /** Reads (or, given one, replaces) the owner's stored password hash. */
+  async function storedHash(replacement?: string): Promise<string> {
+    return t.runtime.db.withSystem(async (tx) => {
+      if (replacement) await tx.update(users).set({ passwordHash: replacement }).where(eq(users.email, owner.email));
+      const [row] = await tx.select({ hash: users.passwordHash }).from(users).where(eq(users.email, owner.email));
+      return row?.hash ?? '';
+    });
+  }
 
   const signIn = (email: string, password: string, next = '') =>
     t.request(`/admin/login${next ? `?next=${encodeURIComponent(next)}` : ''}`, {
@@ -153,6 +167,17 @@ describe('sign-in and sessions', () => {
     expect((await t.request('/admin', { headers: { cookie } })).status).toBe(303);
   });
 
+  it('re-hashes a password stored under older argon2id parameters at the next sign-in', async () => {
+    const legacy = await hash(owner.password, { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    await storedHash(legacy);
+    expect(hashIsCurrent(await storedHash())).toBe(false);
+    expect((await signIn(owner.email, owner.password)).status).toBe(303);
+    const upgraded = await storedHash();
+    expect(upgraded).toContain(`m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}`);
+    expect(await verify(upgraded, owner.password)).toBe(true);
+    expect((await signIn(owner.email, owner.password)).status).toBe(303);
+  });
+
   it('slows down repeated sign-in attempts', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await signIn('guess@acme.test', `guess number ${i}`)).status);
@@ -172,10 +197,17 @@ describe('API tokens', () => {
 
   const me = (token: string) => t.request('/api/v1/me', { headers: { authorization: `Bearer ${token}` } });
 
-  it('authenticates a Bearer token and names its tenant and role', async () => {
-    const res = await me(await t.apiToken('auditor'));
+  it('authenticates a Bearer token and names its tenant and exactly its permissions', async () => {
+    const res = await me(await t.apiToken('responder'));
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ kind: 'token', role: 'auditor', tenant: { slug: 'acme' } });
+    expect(await res.json()).toEqual({
+      kind: 'token',
+      id: expect.any(String),
+      name: 'test responder',
+      roles: [],
+      permissions: ['audit.read', 'alerts.read'],
+      tenant: { id: t.tenant.id, slug: 'acme', name: 'Acme Corp' },
+    });
   });
 
   it('refuses a missing, unknown, revoked or expired token with 401', async () => {
@@ -185,7 +217,7 @@ describe('API tokens', () => {
     const created = await t.request('/api/v1/api-tokens', {
       method: 'POST',
       headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'short-lived', role: 'auditor', expiresInDays: 1 }),
+      body: JSON.stringify({ name: 'short-lived', permissions: ['audit.read'], expiresInDays: 1 }),
     });
     expect(created.status).toBe(201);
     const { token, id } = await created.json();

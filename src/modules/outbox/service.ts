@@ -4,14 +4,9 @@ import type { RequestContext } from '../../platform/context.ts';
 import { NotFound } from '../../platform/errors.ts';
 import { keptMailPath } from '../../platform/mail/mailer.ts';
 import { countOutboxRows, findOutboxRow, listOutboxRows, type OutboxRow } from '../../platform/mail/store.ts';
-import type { RoleSlug } from '../identity/roles.ts';
-import { requireAnyRole } from '../identity/service.ts';
+import { requirePermission } from '../access/service.ts';
 
-/**
- * Outgoing mail carries personal data and one-time links (setup, invitations), so only those who run the
- * workspace or audit it may read it.
- */
-const OUTBOX_READERS: readonly RoleSlug[] = ['owner', 'security-admin', 'auditor'];
+// Outgoing mail carries personal data and one-time links (setup, invitations): reading it takes `outbox.read`.
 
 export const OUTBOX_PAGE_SIZE = 25;
 
@@ -24,7 +19,7 @@ export interface OutboxPage {
 
 /** The tenant's outgoing mail, newest first: what was sent, kept as files, waiting, or failed. */
 export function listOutbox(ctx: RequestContext, page: number): Promise<OutboxPage> {
-  requireAnyRole(ctx.actor, OUTBOX_READERS, 'read outgoing mail');
+  requirePermission(ctx.actor, 'outbox.read');
   const size = OUTBOX_PAGE_SIZE;
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => ({
     messages: await listOutboxRows(tx, size, (page - 1) * size),
@@ -39,7 +34,7 @@ export function listOutbox(ctx: RequestContext, page: number): Promise<OutboxPag
  * (`mail.viewed`), in the same transaction as the read.
  */
 export async function getOutboxMessage(ctx: RequestContext, id: string): Promise<OutboxRow> {
-  requireAnyRole(ctx.actor, OUTBOX_READERS, 'read outgoing mail');
+  requirePermission(ctx.actor, 'outbox.read');
   const row = await ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const found = await findOutboxRow(tx, id);
     if (found) await ctx.audit.record(tx, auditScope(ctx), { action: 'mail.viewed', target: { type: 'mail', id } });
@@ -54,7 +49,7 @@ export async function getOutboxMessage(ctx: RequestContext, id: string): Promise
  * The file is read inside the transaction so that only a download that happened is recorded.
  */
 export async function readKeptMessage(ctx: RequestContext, id: string): Promise<Buffer> {
-  requireAnyRole(ctx.actor, OUTBOX_READERS, 'read outgoing mail');
+  requirePermission(ctx.actor, 'outbox.read');
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const row = await findOutboxRow(tx, id);
     if (!row) throw new NotFound('message', id);

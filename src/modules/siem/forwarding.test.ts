@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { personActor } from '../../../test/actors.ts';
 import { createTestApp, type TestApp } from '../../../test/app.ts';
 import type { AuditInput } from '../../platform/audit/audit.ts';
 import { canonicalJson, type JsonValue } from '../../platform/audit/canonical.ts';
@@ -23,13 +24,10 @@ let ctx: RequestContext;
 const receivers: { close(): Promise<void> }[] = [];
 const workers: Jobs[] = [];
 
-const ADMIN: Actor = {
-  kind: 'user',
-  id: '6f1d1c52-8f5e-4f39-9b1b-3c1f0f6a2b10',
-  email: 'sec@acme.test',
-  name: 'Sam',
-  role: 'security-admin',
-};
+const ADMIN: Actor = personActor(
+  { id: '6f1d1c52-8f5e-4f39-9b1b-3c1f0f6a2b10', email: 'sec@acme.test', name: 'Sam' },
+  'security-admin',
+);
 
 beforeAll(async () => {
   t = await createTestApp({ workJobs: true });
@@ -155,7 +153,14 @@ describe('forwarding to a syslog receiver', () => {
     const receiver = new SyslogReceiver();
     receivers.push(receiver);
     const port = await receiver.listen();
-    const tricky: Actor = { kind: 'user', id: 'u-2', email: 'we"ird\\name]@acme.test', name: 'W', role: 'owner' };
+    const tricky: Actor = {
+      kind: 'user',
+      id: 'u-2',
+      email: 'we"ird\\name]@acme.test',
+      name: 'W',
+      roles: ['owner'],
+      permissions: new Set(),
+    };
     await record(
       { action: 'document.viewed', target: { type: 'document', id: 'a]b"c\\d' }, details: { note: 'ünïcødé' } },
       tricky,

@@ -220,9 +220,11 @@ describe('SIEM forwarding API', () => {
     expect(Object.keys(problem.errors).sort()).toEqual(['host', 'port']);
   });
 
-  it('refuses roles that may not manage forwarding', async () => {
+  it('lets an auditor see forwarding but not change it, and refuses others altogether', async () => {
+    const employee = await t.apiToken('employee');
+    expect((await t.request('/api/v1/siem/destinations', { headers: bearer(employee) })).status).toBe(403);
     const auditor = await t.apiToken('auditor');
-    expect((await t.request('/api/v1/siem/destinations', { headers: bearer(auditor) })).status).toBe(403);
+    expect((await t.request('/api/v1/siem/destinations', { headers: bearer(auditor) })).status).toBe(200);
     const post = await t.request('/api/v1/siem/destinations', {
       method: 'POST',
       headers: bearer(auditor),

@@ -5,6 +5,7 @@ import { type AppContext, type AppEnv, requestContext } from '../../platform/htt
 import { redirectWithFlash } from '../../platform/http/flash.ts';
 import { readForm } from '../../platform/http/forms.ts';
 import { csrfTokenOf, renderAdmin } from '../../platform/http/render.tsx';
+import { can, routeRequires } from '../access/service.ts';
 import { CreatedDestination, Destination, DestinationIdParam, type DestinationInfo, NewDestination } from './schema.ts';
 import { addDestination, listDestinations, removeDestination, sendTestEvent, setDestinationEnabled } from './service.ts';
 import { DestinationsView, type DestinationsViewProps } from './views/destinations.tsx';
@@ -44,7 +45,13 @@ async function renderDestinations(c: AppContext, extra: Partial<DestinationsView
   return renderAdmin(
     c,
     'SIEM forwarding',
-    <DestinationsView destinations={destinations} head={head} csrfToken={csrfTokenOf(c)} {...extra} />,
+    <DestinationsView
+      destinations={destinations}
+      head={head}
+      csrfToken={csrfTokenOf(c)}
+      canManage={can(c.var.actor, 'siem.manage')}
+      {...extra}
+    />,
     status,
   );
 }
@@ -53,7 +60,7 @@ export const siemPages = new Hono<AppEnv>();
 
 siemPages.get('/admin/siem', (c) => renderDestinations(c));
 
-siemPages.post('/admin/siem', async (c) => {
+siemPages.post('/admin/siem', routeRequires('siem.manage'), async (c) => {
   const form = await readForm(c, DestinationForm);
   if (!form.ok) {
     const kind = form.values.kind === 'webhook' ? 'webhook' : 'syslog';
@@ -68,7 +75,7 @@ siemPages.post('/admin/siem', async (c) => {
   return redirectWithFlash(c, '/admin/siem', `Destination “${destination.name}” added; forwarding starts within seconds.`);
 });
 
-siemPages.post('/admin/siem/:id/:action{enable|disable}', async (c) => {
+siemPages.post('/admin/siem/:id/:action{enable|disable}', routeRequires('siem.manage'), async (c) => {
   const { id } = DestinationIdParam.parse(c.req.param());
   const enable = c.req.param('action') === 'enable';
   await setDestinationEnabled(requestContext(c), id, enable);
@@ -79,13 +86,13 @@ siemPages.post('/admin/siem/:id/:action{enable|disable}', async (c) => {
   );
 });
 
-siemPages.post('/admin/siem/:id/delete', async (c) => {
+siemPages.post('/admin/siem/:id/delete', routeRequires('siem.manage'), async (c) => {
   const { id } = DestinationIdParam.parse(c.req.param());
   await removeDestination(requestContext(c), id);
   return redirectWithFlash(c, '/admin/siem', 'Destination deleted.');
 });
 
-siemPages.post('/admin/siem/:id/test', async (c) => {
+siemPages.post('/admin/siem/:id/test', routeRequires('siem.manage'), async (c) => {
   const { id } = DestinationIdParam.parse(c.req.param());
   const event = await sendTestEvent(requestContext(c), id);
   return redirectWithFlash(c, '/admin/siem', `Test event recorded as seq ${event.seq}; it is forwarded within seconds.`);
@@ -121,7 +128,8 @@ siemApi.openapi(
     path: '/siem/destinations',
     tags: ['SIEM'],
     summary: 'List SIEM destinations',
-    description: 'Each destination with its forwarding position (`cursor`) against the trail’s newest event (`head`).',
+    description:
+      'Each destination with its forwarding position (`cursor`) against the trail’s newest event (`head`). Needs `siem.read`.',
     security: BEARER,
     responses: {
       200: {
@@ -143,7 +151,9 @@ siemApi.openapi(
     path: '/siem/destinations',
     tags: ['SIEM'],
     summary: 'Add a SIEM destination',
-    description: 'A syslog receiver (RFC 5424 over TCP or TLS) or a signed webhook. Forwarding starts within seconds.',
+    description:
+      'A syslog receiver (RFC 5424 over TCP or TLS) or a signed webhook. Forwarding starts within seconds. Needs `siem.manage`.',
+    middleware: [routeRequires('siem.manage')],
     security: BEARER,
     request: { body: { required: true, content: { 'application/json': { schema: NewDestination } } } },
     responses: {
@@ -169,6 +179,8 @@ siemApi.openapi(
     path: '/siem/destinations/{id}',
     tags: ['SIEM'],
     summary: 'Delete a SIEM destination',
+    description: 'Needs `siem.manage`.',
+    middleware: [routeRequires('siem.manage')],
     security: BEARER,
     request: { params: DestinationIdParam },
     responses: { 204: { description: 'Deleted' }, ...commonErrors, ...validationErrors, ...notFoundError },
@@ -185,7 +197,8 @@ siemApi.openapi(
     path: '/siem/destinations/{id}/test',
     tags: ['SIEM'],
     summary: 'Send a test event',
-    description: 'Records a `siem.test` audit event, which is forwarded like any other event.',
+    description: 'Records a `siem.test` audit event, which is forwarded like any other event. Needs `siem.manage`.',
+    middleware: [routeRequires('siem.manage')],
     security: BEARER,
     request: { params: DestinationIdParam },
     responses: {

@@ -3,10 +3,11 @@ import { auditScope, chainedEventOf, type RecordedEvent } from '../../platform/a
 import type { JsonValue } from '../../platform/audit/canonical.ts';
 import { eventsAfter, readHead } from '../../platform/audit/store.ts';
 import type { RequestContext, Runtime } from '../../platform/context.ts';
+import { encryptedTextColumn, type Reencryptable } from '../../platform/crypto/reencryption.ts';
 import { newSecret } from '../../platform/crypto/secrets.ts';
 import type { Database, Tx } from '../../platform/db/client.ts';
 import { Conflict, NotFound } from '../../platform/errors.ts';
-import { requireAnyRole, SECURITY_ADMINS } from '../identity/service.ts';
+import { requirePermission } from '../access/service.ts';
 import { getTenant } from '../tenants/service.ts';
 import { type DestinationInfo, NewDestination } from './schema.ts';
 import {
@@ -24,15 +25,28 @@ import {
   setDestinationEnabledRow,
 } from './store.ts';
 import { octetCountedFrame, sendSyslogFrames, syslogMessage } from './syslog.ts';
+import { siemDestinations } from './tables.ts';
 import { postWebhook, webhookBody } from './webhook.ts';
 
-const MANAGE = 'manage SIEM forwarding';
 /** Events per delivery: one syslog connection or one webhook request. */
 export const FORWARD_BATCH = 200;
 /** Batches per job run; a longer backlog continues in a fresh job, so other queues get their turn. */
 const BATCHES_PER_RUN = 25;
 /** A run's hold on its destination; renewed with every delivered batch, longer than one delivery's timeout. */
 const LEASE_SECONDS = 120;
+
+/**
+ * Webhook secrets are needed in clear to sign, so they are sealed with the tenant's data key and bound to
+ * their destination. Rows from before encryption hold clear text, read as such until re-encrypted.
+ */
+const webhookSecret = encryptedTextColumn({
+  table: siemDestinations,
+  tenantId: siemDestinations.tenantId,
+  rowId: siemDestinations.id,
+  column: siemDestinations.secret,
+});
+
+export const siemEncryptedColumns: Reencryptable[] = [webhookSecret];
 
 function toInfo(row: DestinationRow): DestinationInfo {
   return {
@@ -98,7 +112,7 @@ export interface DestinationList {
 }
 
 export async function listDestinations(ctx: RequestContext): Promise<DestinationList> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, 'view SIEM forwarding');
+  requirePermission(ctx.actor, 'siem.read');
   const tenantId = ctx.tenant.id;
   return ctx.db.withTenant(tenantId, async (tx) => ({
     destinations: (await listDestinationRows(tx, tenantId)).map(toInfo),
@@ -115,13 +129,15 @@ export async function addDestination(
   ctx: RequestContext,
   input: NewDestination,
 ): Promise<{ destination: DestinationInfo; secret?: string }> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, MANAGE);
+  requirePermission(ctx.actor, 'siem.manage');
   const data = NewDestination.parse(input);
   const tenantId = ctx.tenant.id;
   const generated = data.kind === 'webhook' && !data.secret ? newSecret() : undefined;
   const row = await ctx.db.withTenant(tenantId, async (tx) => {
     const cursor = data.startAt === 'now' ? ((await readHead(tx, tenantId))?.seq ?? 0) : 0;
-    const common = { tenantId, name: data.name, kind: data.kind, cursor };
+    const id = randomUUID(); // the secret is bound to the row's id, so the id comes first
+    const common = { tenantId, id, name: data.name, kind: data.kind, cursor };
+    const sealSecret = async (secret: string) => webhookSecret.seal(await ctx.keys.forTenant(tx, tenantId), id, secret);
     const row = await insertDestination(
       tx,
       data.kind === 'syslog'
@@ -133,7 +149,7 @@ export async function addDestination(
             servername: data.servername ?? null,
             caPem: data.caPem ?? null,
           }
-        : { ...common, url: data.url, secret: data.secret ?? generated },
+        : { ...common, url: data.url, secret: await sealSecret(data.secret ?? (generated as string)) },
     );
     forgetDestinations(ctx.db, tenantId); // so the event below already wakes the new destination
     await ctx.audit.record(tx, auditScope(ctx), {
@@ -149,7 +165,7 @@ export async function addDestination(
 
 /** Pauses or resumes forwarding; resuming continues from the cursor, so the paused stretch is sent too. */
 export async function setDestinationEnabled(ctx: RequestContext, id: string, enabled: boolean): Promise<void> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, MANAGE);
+  requirePermission(ctx.actor, 'siem.manage');
   const tenantId = ctx.tenant.id;
   await ctx.db.withTenant(tenantId, async (tx) => {
     const row = await findDestination(tx, tenantId, id);
@@ -167,7 +183,7 @@ export async function setDestinationEnabled(ctx: RequestContext, id: string, ena
 }
 
 export async function removeDestination(ctx: RequestContext, id: string): Promise<void> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, MANAGE);
+  requirePermission(ctx.actor, 'siem.manage');
   const tenantId = ctx.tenant.id;
   await ctx.db.withTenant(tenantId, async (tx) => {
     const row = await deleteDestinationRow(tx, tenantId, id);
@@ -187,7 +203,7 @@ export async function removeDestination(ctx: RequestContext, id: string): Promis
  * forwarded like any other (to every enabled destination): seeing it arrive proves the whole path.
  */
 export async function sendTestEvent(ctx: RequestContext, id: string): Promise<RecordedEvent> {
-  requireAnyRole(ctx.actor, SECURITY_ADMINS, MANAGE);
+  requirePermission(ctx.actor, 'siem.manage');
   const tenantId = ctx.tenant.id;
   return ctx.db.withTenant(tenantId, async (tx) => {
     const row = await findDestination(tx, tenantId, id);
@@ -201,8 +217,16 @@ export async function sendTestEvent(ctx: RequestContext, id: string): Promise<Re
   });
 }
 
+/** A claimed destination with its webhook secret opened (it never leaves this process in clear). */
+type ClaimedDestination = DestinationRow & { openSecret: string | null };
+
 /** Sends one batch to the destination; resolves only once the receiver has accepted it. */
-function deliver(row: DestinationRow, tenant: { id: string; slug: string }, events: RecordedEvent[], now: Date): Promise<void> {
+function deliver(
+  row: ClaimedDestination,
+  tenant: { id: string; slug: string },
+  events: RecordedEvent[],
+  now: Date,
+): Promise<void> {
   if (row.kind === 'syslog') {
     if (!row.host || !row.port) throw new Error(`syslog destination ${row.id} has no host or port`);
     const frames = events.map((event) => octetCountedFrame(syslogMessage(event, tenant.slug)));
@@ -211,8 +235,8 @@ function deliver(row: DestinationRow, tenant: { id: string; slug: string }, even
       frames,
     );
   }
-  if (!row.url || !row.secret) throw new Error(`webhook destination ${row.id} has no URL or secret`);
-  return postWebhook(row.url, row.secret, webhookBody(tenant, events), now);
+  if (!row.url || !row.openSecret) throw new Error(`webhook destination ${row.id} has no URL or secret`);
+  return postWebhook(row.url, row.openSecret, webhookBody(tenant, events), now);
 }
 
 /**
@@ -232,9 +256,12 @@ export type ForwardOutcome = 'caught-up' | 'more' | 'busy' | 'skipped';
  */
 export async function forwardEvents(runtime: Runtime, tenantId: string, destinationId: string): Promise<ForwardOutcome> {
   const owner = randomUUID();
-  const claimed = await runtime.db.withTenant(tenantId, (tx) =>
-    claimDestination(tx, tenantId, destinationId, owner, LEASE_SECONDS),
-  );
+  const claimed = await runtime.db.withTenant(tenantId, async (tx): Promise<ClaimedDestination | 'busy' | undefined> => {
+    const row = await claimDestination(tx, tenantId, destinationId, owner, LEASE_SECONDS);
+    if (row === undefined || row === 'busy') return row;
+    if (!row.secret) return { ...row, openSecret: null };
+    return { ...row, openSecret: webhookSecret.open(await runtime.keys.forTenant(tx, tenantId), row.id, row.secret) };
+  });
   if (claimed === undefined) return 'skipped';
   if (claimed === 'busy') return 'busy';
   const tenantRow = await getTenant(runtime.db, tenantId);

@@ -1,5 +1,5 @@
 import type { Audit } from '../../platform/audit/audit.ts';
-import type { Actor } from '../../platform/context.ts';
+import type { Actor, Runtime } from '../../platform/context.ts';
 import type { Database, Tx } from '../../platform/db/client.ts';
 import { Conflict, NotFound } from '../../platform/errors.ts';
 import { NewTenant, type Tenant } from './schema.ts';
@@ -13,6 +13,7 @@ import {
   insertTenant,
   listTenants,
   lockTenantWrites,
+  setTenantHosts,
   tenantsClaimingHosts,
 } from './store.ts';
 
@@ -97,9 +98,19 @@ export async function ensureFirstTenant(db: Database, creator: TenantCreator): P
   }
 }
 
-export async function deleteTenant(db: Database, slug: string): Promise<void> {
+/**
+ * Deletes a tenant and, in the same transaction, destroys its keys: whatever was encrypted for it (fields,
+ * files, backups) can never be decrypted again, wherever copies of it are (crypto-shredding).
+ */
+export async function deleteTenant(runtime: Pick<Runtime, 'db' | 'keys' | 'blobs'>, slug: string): Promise<void> {
+  const { db, keys, blobs } = runtime;
   const tenant = await requireTenant(db, slug);
-  await db.withSystem((tx) => deleteTenantRow(tx, tenant.id));
+  await db.withSystem(async (tx) => {
+    await deleteTenantRow(tx, tenant.id);
+    await keys.destroyTenantKeys(tx, tenant.id);
+    // Rows now; the tenant's folder, prefix or bucket once this commits (a job queued in tx).
+    await blobs.deleteTenantBlobs(tx, tenant.id);
+  });
   forgetResolvedHosts(db);
 }
 
@@ -120,6 +131,12 @@ function hostCache(db: Database): HostCache {
 
 function forgetResolvedHosts(db: Database): void {
   hostCache(db).clear();
+}
+
+/** The tenant for a Host header when this process resolved it within the last few seconds; no database. */
+export function cachedTenantForHost(db: Database, hostHeader: string, now = Date.now()): Tenant | undefined {
+  const cached = hostCache(db).get(normalizeHost(hostHeader));
+  return cached && cached.until > now ? cached.tenant : undefined;
 }
 
 /**
@@ -161,4 +178,43 @@ export function tenantBaseUrl(publicUrl: string, tenant: { hosts: string[] }): s
 
 export function listAllTenants(db: Database, limit = 1000): Promise<Tenant[]> {
   return db.withSystem((tx) => listTenants(tx, limit));
+}
+
+/**
+ * Adds a host name to a tenant's hosts, unless another tenant has it (then false). Serialized with tenant
+ * creation; the host cache is cleared so the name routes at once.
+ */
+export async function claimTenantHost(db: Database, tenantId: string, host: string): Promise<boolean> {
+  const claimed = await db.withSystem(async (tx) => {
+    await lockTenantWrites(tx);
+    const holders = await tenantsClaimingHosts(tx, [host]);
+    if (holders.some((t) => t.id !== tenantId)) return false;
+    const tenant = await findTenantById(tx, tenantId);
+    if (!tenant) return false;
+    // A tenant without hosts is the install's catch-all: it already answers this name, and must stay so.
+    if (tenant.hosts.length > 0 && !tenant.hosts.includes(host)) await setTenantHosts(tx, tenantId, [...tenant.hosts, host]);
+    return true;
+  });
+  forgetResolvedHosts(db);
+  return claimed;
+}
+
+/** Removes a host name from a tenant's hosts (its last host stays: the tenant must remain reachable). */
+export async function releaseTenantHost(db: Database, tenantId: string, host: string): Promise<void> {
+  await db.withSystem(async (tx) => {
+    await lockTenantWrites(tx);
+    const tenant = await findTenantById(tx, tenantId);
+    if (!tenant?.hosts.includes(host) || tenant.hosts.length === 1) return;
+    await setTenantHosts(
+      tx,
+      tenantId,
+      tenant.hosts.filter((h) => h !== host),
+    );
+  });
+  forgetResolvedHosts(db);
+}
+
+/** Whether any tenant serves this host name (read in the caller's system transaction). */
+export async function hostInUse(tx: Tx, host: string): Promise<boolean> {
+  return (await tenantsClaimingHosts(tx, [host])).length > 0;
 }

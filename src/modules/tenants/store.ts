@@ -67,3 +67,7 @@ const TENANT_WRITE_LOCK = 7_201_312;
 export async function lockTenantWrites(tx: Tx): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${TENANT_WRITE_LOCK}::bigint)`);
 }
+
+export async function setTenantHosts(tx: Tx, id: string, hosts: string[]): Promise<void> {
+  await tx.update(tenants).set({ hosts }).where(eq(tenants.id, id));
+}

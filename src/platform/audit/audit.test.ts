@@ -2,8 +2,10 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/db.ts';
+import { testMasterKey } from '../../../test/keys.ts';
 import { createTenant } from '../../modules/tenants/service.ts';
 import type { Actor } from '../context.ts';
+import { createKeyring } from '../crypto/keyring.ts';
 import { pgErrorCode } from '../db/errors.ts';
 import { type Audit, createAudit } from './audit.ts';
 import { ed25519PublicKey, verifyLines } from './verify.ts';
@@ -16,7 +18,8 @@ const actor: Actor = {
   id: '2b0c4a9e-5d0e-4f7c-9a53-2f1f6b1d7a10',
   email: 'ada@acme.test',
   name: 'Ada',
-  role: 'owner',
+  roles: ['owner'],
+  permissions: new Set(),
 };
 
 async function recordMany(n: number, action = 'thing.happened'): Promise<void> {
@@ -39,7 +42,12 @@ async function exportLines(id = tenantId): Promise<string[]> {
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  audit = createAudit({ clock: { now: () => new Date() }, log: pino({ level: 'silent' }), checkpointEvery: 5 });
+  audit = createAudit({
+    clock: { now: () => new Date() },
+    keys: createKeyring(testMasterKey),
+    log: pino({ level: 'silent' }),
+    checkpointEvery: 5,
+  });
   tenantId = (await createTenant(database.db, { slug: 'acme', name: 'Acme', hosts: ['acme.test'] })).id;
   await recordMany(12);
 });
@@ -73,7 +81,11 @@ describe('the audit chain', () => {
   });
 
   it('refuses a checkpoint signed by another key than the one given', async () => {
-    const other = createAudit({ clock: { now: () => new Date() }, log: pino({ level: 'silent' }) });
+    const other = createAudit({
+      clock: { now: () => new Date() },
+      keys: createKeyring(testMasterKey),
+      log: pino({ level: 'silent' }),
+    });
     const otherTenant = (await createTenant(database.db, { slug: 'other', name: 'Other', hosts: ['other.test'] })).id;
     await database.db.withTenant(otherTenant, (tx) =>
       other.record(tx, { tenantId: otherTenant, actor }, { action: 'thing.happened' }),

@@ -1,6 +1,8 @@
 import { createHash, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Actor, Clock, RequestContext } from '../context.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { encryptedTextColumn } from '../crypto/reencryption.ts';
 import type { Database, Tx } from '../db/client.ts';
 import type { JsonValue } from './canonical.ts';
 import { ChainedEvent, type Checkpoint, checkpointMessage, eventHash, FORMAT_VERSION, type Outcome } from './event.ts';
@@ -19,7 +21,7 @@ import {
   seqBefore,
   signingKeys,
 } from './store.ts';
-import type { auditEvents } from './tables.ts';
+import { type auditEvents, auditSigningKeys } from './tables.ts';
 
 /** Who did it, from where: the part of an event that comes from the request or job, not the service. */
 export interface AuditScope {
@@ -80,9 +82,22 @@ export interface Audit {
 export interface AuditOptions {
   clock: Clock;
   log: Logger;
+  /** Seals the checkpoint signing keys with the tenant's data key. */
+  keys: Keyring;
   /** Sign a checkpoint every this many events (and the periodic job signs whatever is left). */
   checkpointEvery?: number;
 }
+
+/**
+ * The checkpoint signing keys' private halves, sealed with the tenant's data key and bound to their key id.
+ * Rows written before encryption existed hold clear PKCS#8 and are read as such until re-encrypted.
+ */
+export const signingKeyColumn = encryptedTextColumn({
+  table: auditSigningKeys,
+  tenantId: auditSigningKeys.tenantId,
+  rowId: auditSigningKeys.keyId,
+  column: auditSigningKeys.privateKey,
+});
 
 const SECRET_KEY = /pass(word|phrase)?|secret|^token$|private.?key|authorization|cookie|^otp$|^code$/i;
 
@@ -179,17 +194,19 @@ export function createAudit(options: AuditOptions): Audit {
   async function activeKey(tx: Tx, tenantId: string): Promise<{ keyId: string; privateKey: string }> {
     const keys = await signingKeys(tx, tenantId);
     const active = keys.filter((k) => !k.retiredAt).at(-1);
-    if (active) return active;
+    const cipher = await options.keys.forTenant(tx, tenantId);
+    if (active) return { keyId: active.keyId, privateKey: signingKeyColumn.open(cipher, active.keyId, active.privateKey) };
     const pair = generateKeyPairSync('ed25519');
     const raw = pair.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
-    const key = {
+    const keyId = keyIdOf(raw);
+    const privateKey = pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
+    await insertSigningKey(tx, {
       tenantId,
-      keyId: keyIdOf(raw),
+      keyId,
       publicKey: raw.toString('base64'),
-      privateKey: pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
-    };
-    await insertSigningKey(tx, key);
-    return key;
+      privateKey: signingKeyColumn.seal(cipher, keyId, privateKey),
+    });
+    return { keyId, privateKey };
   }
 
   async function signHead(tx: Tx, tenantId: string, seq: number, hash: string): Promise<CheckpointRow> {

@@ -4,8 +4,10 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase, testEngine } from '../../../test/db.ts';
+import { testMasterKey } from '../../../test/keys.ts';
 import { createTenant } from '../../modules/tenants/service.ts';
 import type { Actor } from '../context.ts';
+import { createKeyring } from '../crypto/keyring.ts';
 import type { Tx } from '../db/client.ts';
 import { type Audit, createAudit, type RecordedEvent } from './audit.ts';
 import { verifyLines } from './verify.ts';
@@ -121,7 +123,11 @@ describe('appends from several processes at once', () => {
       const switches = chain.filter((r, i) => i > 0 && r.writer !== chain[i - 1]?.writer).length;
       expect(switches).toBeGreaterThan(20);
 
-      const audit = createAudit({ clock: { now: () => new Date() }, log: pino({ level: 'silent' }) });
+      const audit = createAudit({
+        clock: { now: () => new Date() },
+        keys: createKeyring(testMasterKey),
+        log: pino({ level: 'silent' }),
+      });
       const result = await verifyLines(await exportOf(audit, tenantId));
       expect(result).toMatchObject({ ok: true, events: total, firstSeq: 1, lastSeq: total, anchor: 'genesis' });
       // Four processes at once, each spending a few seconds starting tsx: allow for a slow machine.
@@ -132,7 +138,12 @@ describe('appends from several processes at once', () => {
 
 describe('batched appends', () => {
   it('chains a batch onto single events and after it, in one verifiable trail', async () => {
-    const audit = createAudit({ clock: { now: () => new Date() }, log: pino({ level: 'silent' }), checkpointEvery: 4 });
+    const audit = createAudit({
+      clock: { now: () => new Date() },
+      keys: createKeyring(testMasterKey),
+      log: pino({ level: 'silent' }),
+      checkpointEvery: 4,
+    });
     const tenantId = await newTenant('batched');
     const scope = { tenantId, actor };
     await database.db.withTenant(tenantId, (tx) => audit.record(tx, scope, { action: 'test.single', details: { n: 0 } }));
@@ -154,7 +165,11 @@ describe('batched appends', () => {
   });
 
   it('refuses a whole batch when one event carries a secret, writing none of it', async () => {
-    const audit = createAudit({ clock: { now: () => new Date() }, log: pino({ level: 'silent' }) });
+    const audit = createAudit({
+      clock: { now: () => new Date() },
+      keys: createKeyring(testMasterKey),
+      log: pino({ level: 'silent' }),
+    });
     const tenantId = await newTenant('refused');
     await expect(
       database.db.withTenant(tenantId, (tx) =>
@@ -173,7 +188,7 @@ describe('hooks', () => {
     await database.db.query('create table if not exists hook_marks (seq bigint not null, hook text not null)');
     const errors: string[] = [];
     const log = pino({ level: 'error' }, { write: (line: string) => errors.push(line) });
-    const audit = createAudit({ clock: { now: () => new Date() }, log });
+    const audit = createAudit({ clock: { now: () => new Date() }, keys: createKeyring(testMasterKey), log });
     const mark = (hook: string) => async (tx: Tx, event: RecordedEvent) => {
       await tx.execute(sql`insert into hook_marks (seq, hook) values (${event.seq}, ${hook})`);
     };

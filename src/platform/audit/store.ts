@@ -255,6 +255,27 @@ export async function purgeEventsThrough(tx: Tx, tenantId: string, seq: number):
   return rows.length;
 }
 
+/**
+ * The newest (or oldest) checkpoint with a sequence number from `from` to `to`, both included: where a
+ * retention purge may end a batch so that the rest of the trail starts right after a signed checkpoint.
+ */
+export async function checkpointBetween(
+  tx: Tx,
+  tenantId: string,
+  range: { from: number; to: number },
+  which: 'newest' | 'oldest',
+): Promise<CheckpointRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(auditCheckpoints)
+    .where(
+      and(eq(auditCheckpoints.tenantId, tenantId), gte(auditCheckpoints.seq, range.from), lte(auditCheckpoints.seq, range.to)),
+    )
+    .orderBy(which === 'newest' ? desc(auditCheckpoints.seq) : asc(auditCheckpoints.seq))
+    .limit(1);
+  return row;
+}
+
 /** The newest checkpoint at or before sequence number `seq` (the anchor a retention purge keeps). */
 export async function checkpointAtOrBefore(tx: Tx, tenantId: string, seq: number): Promise<CheckpointRow | undefined> {
   const [row] = await tx

@@ -6,6 +6,8 @@ export interface CommandIO {
   stdin(): Promise<string>;
   /** Whether the output goes to a person at a terminal (progress bars, colour). */
   isTTY: boolean;
+  /** Redraws one status line in place (progress bars); absent when nobody watches a terminal. */
+  status?: (line: string) => void;
 }
 
 export function terminalIO(): CommandIO {
@@ -19,6 +21,8 @@ export function terminalIO(): CommandIO {
       return Buffer.concat(chunks).toString('utf8');
     },
     isTTY: Boolean(process.stdout.isTTY),
+    // Progress goes to stderr so `candor backup > list.txt` stays clean; only a terminal gets it.
+    ...(process.stderr.isTTY ? { status: (line: string) => process.stderr.write(`\r${line}\x1b[K`) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { checkChannelName, createPgListener, type Subscriber } from './listener.ts';
 
 /** The handle every store receives: a drizzle transaction bound to one tenant (or to the system). */
 export type Tx = PgDatabase<PgQueryResultHKT>;
@@ -39,6 +40,11 @@ export interface Database extends SqlClient {
    * Only code that must span tenants (tenant lookup by host, the mail worker, the CLI) uses it.
    */
   withSystem<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on a channel (see notify.ts for the typed API): PostgreSQL on one dedicated connection shared by
+   * every channel, PGlite in-process. Resolves once listening; the answer stops it. Ends with `close()`.
+   */
+  listen(channel: string, subscriber: Subscriber): Promise<() => Promise<void>>;
   /** Embedded engine only: the whole data directory as an uncompressed tar (test templates, backups). */
   dumpEmbedded?: () => Promise<Blob>;
   close(): Promise<void>;
@@ -93,6 +99,7 @@ async function openPostgres(options: OpenOptions): Promise<Database> {
   // An idle client's error (a server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   await pool.query('select 1');
+  const listener = createPgListener(pg.Client, options.url);
   const query = async <R>(text: string, params: unknown[] = []) => {
     const result = await pool.query(text, params);
     // A multi-statement script answers with one result per statement.
@@ -123,7 +130,11 @@ async function openPostgres(options: OpenOptions): Promise<Database> {
       }
     },
     ...tenantScoped(drizzleNodePg(pool) as unknown as Tx),
-    close: () => pool.end(),
+    listen: (channel, subscriber) => listener.listen(channel, subscriber),
+    async close() {
+      await listener.close();
+      await pool.end();
+    },
   };
 }
 
@@ -174,6 +185,13 @@ async function openPglite(options: OpenOptions): Promise<Database> {
     query: liteQuery(lite),
     transaction: (work) => lite.transaction((tx) => work({ query: liteQuery(tx) })),
     ...tenantScoped(drizzlePglite(lite) as unknown as Tx),
+    // One process, one connection: nothing is ever missed, so there is no gap to report.
+    async listen(channel, subscriber) {
+      checkChannelName(channel);
+      const callback = (payload: string) => subscriber.message(payload);
+      await lite.listen(channel, callback);
+      return () => lite.unlisten(channel, callback);
+    },
     dumpEmbedded: () => lite.dumpDataDir('none'),
     close: () => lite.close(),
   };

@@ -17,7 +17,7 @@ async function rows(tx: Tx, query: ReturnType<typeof sql>): Promise<Record<strin
 
 async function insertUser(tenantId: string, email: string): Promise<void> {
   await db.withTenant(tenantId, (tx) =>
-    tx.execute(sql`insert into users (tenant_id, email, name, role) values (${tenantId}, ${email}, ${email}, 'employee')`),
+    tx.execute(sql`insert into users (tenant_id, email, name) values (${tenantId}, ${email}, ${email})`),
   );
 }
 
@@ -101,7 +101,7 @@ describe('row-level security under withTenant', () => {
 
 async function insertUserAs(actingTenant: string, targetTenant: string, email: string) {
   return db.withTenant(actingTenant, (tx) =>
-    tx.execute(sql`insert into users (tenant_id, email, name, role) values (${targetTenant}, ${email}, 'x', 'employee')`),
+    tx.execute(sql`insert into users (tenant_id, email, name) values (${targetTenant}, ${email}, 'x')`),
   );
 }
 

@@ -151,12 +151,12 @@ describe('errors', () => {
     const res = await t.request('/api/v1/api-tokens', {
       method: 'POST',
       headers: { ...bearer(), 'content-type': 'application/json' },
-      body: JSON.stringify({ name: '', role: 'emperor' }),
+      body: JSON.stringify({ name: '', permissions: ['emperor.rule'] }),
     });
     expect(res.status).toBe(422);
     const problem = await res.json();
     expect(problem.type).toBe('/problems/validation-failed');
-    expect(Object.keys(problem.errors)).toEqual(expect.arrayContaining(['name', 'role']));
+    expect(Object.keys(problem.errors)).toEqual(expect.arrayContaining(['name', 'permissions.0']));
   });
 
   it('refuses a body over the limit with 413', async () => {

@@ -7,6 +7,12 @@ export interface SessionRef {
   userId: string;
   /** The per-session token every signed-in form must echo (see csrf.ts). */
   csrfToken: string;
+  /** SHA-256 of the session id: which stored session this is (to end "every other" session, to rotate it). */
+  idHash: string;
+  /** How the session was opened (`password`, `passkey`, `sso`, ...). */
+  authMethod: string;
+  /** When a second factor was proven in this session, if it was. */
+  secondFactorAt: Date | null;
 }
 
 export interface AppVariables {

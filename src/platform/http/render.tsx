@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx';
 import { Forbidden } from '../errors.ts';
-import { AdminLayout } from '../ui/layout.tsx';
+import { AdminLayout, type AdminNavSection } from '../ui/layout.tsx';
 import type { AppContext } from './env.ts';
 import { takeFlash } from './flash.ts';
 
@@ -9,7 +9,7 @@ export function renderAdmin(
   c: AppContext,
   title: string,
   content: Child,
-  status: 200 | 201 | 422 = 200,
+  status: 200 | 201 | 404 | 413 | 422 = 200,
 ): Response | Promise<Response> {
   const actor = c.var.actor;
   const session = c.var.session;
@@ -20,7 +20,7 @@ export function renderAdmin(
       title={title}
       tenantName={c.var.tenant.name}
       user={{ name: actor.name, email: actor.email }}
-      nav={c.var.adminNav}
+      nav={navFor(c.var.adminNav, actor.permissions)}
       current={c.req.path}
       csrfToken={session.csrfToken}
       flash={takeFlash(c)}
@@ -29,6 +29,13 @@ export function renderAdmin(
     </AdminLayout>,
     status,
   );
+}
+
+/** The navigation without the pages the person may not open; sections left empty go too. */
+function navFor(nav: AdminNavSection[], permissions: ReadonlySet<string>): AdminNavSection[] {
+  return nav
+    .map((section) => ({ ...section, items: section.items.filter((i) => !i.permission || permissions.has(i.permission)) }))
+    .filter((section) => section.items.length > 0);
 }
 
 /** The CSRF token for forms on a back-office page. */

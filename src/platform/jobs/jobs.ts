@@ -13,6 +13,8 @@ export interface JobDefinition<P = unknown> {
   /** Payload sent on each cron slot. */
   cronPayload?: P;
   retry?: { limit: number; delaySeconds: number; backoff: boolean };
+  /** How long one run may take before the queue counts it as failed (default 15 minutes). */
+  expireInSeconds?: number;
   handler: (payload: P, job: { id: string }) => Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export interface RegisteredJob {
   cron?: string | undefined;
   cronPayload?: unknown;
   retry?: JobDefinition['retry'];
+  expireInSeconds?: number | undefined;
   /** Validates the stored payload with the job's schema, then runs the handler. */
   run(data: unknown, job: { id: string }): Promise<void>;
 }
@@ -36,6 +39,7 @@ export function registrable<P>(def: JobDefinition<P>): RegisteredJob {
     cron: def.cron,
     cronPayload: def.cronPayload,
     retry: def.retry,
+    expireInSeconds: def.expireInSeconds,
     run: (data, job) => def.handler(def.payload.parse(data), job),
   };
 }

@@ -76,6 +76,7 @@ export interface JobsOptions {
  */
 export function createJobs(db: Database, log: Logger, options: JobsOptions = {}): Jobs {
   const definitions = new Map<string, RegisteredJob>();
+  const running = new Set<Promise<unknown>>();
   let boss: PgBoss | undefined;
 
   function started(): PgBoss {
@@ -110,6 +111,7 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
             retryLimit: def.retry?.limit ?? 3,
             retryDelay: def.retry?.delaySeconds ?? 30,
             retryBackoff: def.retry?.backoff ?? true,
+            ...(def.expireInSeconds ? { expireInSeconds: def.expireInSeconds } : {}),
           };
           // createQueue leaves an existing queue as it is: apply the definition's current retry settings.
           await queue.createQueue(def.name, { name: def.name, ...settings });
@@ -124,17 +126,25 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
           { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 },
           async ([job]) => {
             if (!job) return;
+            const run = def.run(job.data, { id: job.id });
+            running.add(run);
             try {
-              await def.run(job.data, { id: job.id });
+              await run;
             } catch (err) {
               // pg-boss records the failure and retries; say so in the log too, where an operator looks.
               log.warn({ err, job: def.name, jobId: job.id }, 'job failed');
               throw err;
+            } finally {
+              running.delete(run);
             }
           },
         );
         if (def.cron) await queue.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
         else await queue.unschedule(def.name);
+      }
+      // A job a newer version retired (or renamed) would otherwise keep being queued with nobody to work it.
+      for (const schedule of await queue.getSchedules()) {
+        if (!definitions.has(schedule.name)) await queue.unschedule(schedule.name);
       }
     },
 
@@ -172,6 +182,26 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       const stopping = boss;
       boss = undefined;
       await stopping.stop({ graceful: true, wait: true, timeout: 15_000, close: false });
+      await settled(running, log);
     },
   };
 }
+
+/**
+ * pg-boss gives up waiting for a slow job after its stop timeout, but the job still finishes later and
+ * pg-boss then records completion or failure without awaiting it. Waiting for every handler (and one
+ * turn of the event loop, in which that record is sent) means the pool is never closed under it.
+ */
+async function settled(running: Set<Promise<unknown>>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
+  });
+  const outcome = await Promise.race([Promise.allSettled([...running]), limit]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') log.warn({ jobs: running.size }, 'stopping with jobs still running');
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** How long a stop waits for running jobs beyond pg-boss's own timeout. */
+const STOP_GRACE_MS = 60_000;

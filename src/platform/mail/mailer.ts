@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
@@ -9,6 +9,7 @@ import { defineJob, type Jobs, type RegisteredJob, registrable } from '../jobs/j
 import type { Mailer, OutgoingMail } from './outbox.ts';
 import {
   claimOutboxMail,
+  deleteFinishedMail,
   insertOutboxMail,
   type OutboxRow,
   recordFailedAttempt,
@@ -57,6 +58,10 @@ const Mail = z.object({
   text: z.string(),
   html: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  attachments: z
+    .array(z.object({ filename: z.string().min(1).max(200), contentType: z.string().min(1), content: z.instanceof(Uint8Array) }))
+    .max(5)
+    .optional(),
 });
 
 export interface MailSystem {
@@ -137,6 +142,11 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
       text: row.text,
       ...(row.html ? { html: row.html } : {}),
       headers: row.headers,
+      attachments: row.attachments.map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: Buffer.from(a.base64, 'base64'),
+      })),
       messageId: `<${row.id}@candor>`,
     };
   }
@@ -169,11 +179,33 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
         text: mail.text,
         html: mail.html ?? null,
         headers: mail.headers ?? {},
+        attachments: (mail.attachments ?? []).map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          base64: Buffer.from(a.content).toString('base64'),
+        })),
       });
       await jobs.enqueue(deliver, { tenantId, id }, { tx });
       return id;
     },
+
+    async purgeFinished(tx, tenantId, cutoff, batchSize) {
+      const removed = await deleteFinishedMail(tx, tenantId, cutoff, batchSize);
+      // The files go before the rows' transaction commits: should it roll back, a row points at a file that
+      // was due for deletion anyway, whereas the other order could leave copies nobody knows about.
+      for (const { emlPath } of removed) if (emlPath) removeKeptFile(emlPath);
+      return removed.length;
+    },
   };
+
+  function removeKeptFile(emlPath: string): void {
+    const file = path.resolve(settings.keepDir, emlPath);
+    if (!file.startsWith(`${path.resolve(settings.keepDir)}${path.sep}`)) {
+      log.warn({ emlPath }, 'kept mail path leaves the mail folder; file left alone');
+      return;
+    }
+    rmSync(file, { force: true });
+  }
 
   return { mailer, jobs: [registrable(deliver), registrable(sweep)] };
 }

@@ -1,13 +1,10 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client.ts';
 import { mailOutbox } from './tables.ts';
 
 export type OutboxRow = typeof mailOutbox.$inferSelect;
 
-export async function insertOutboxMail(
-  tx: Tx,
-  row: { tenantId: string; to: string[]; subject: string; text: string; html: string | null; headers: Record<string, string> },
-): Promise<string> {
+export async function insertOutboxMail(tx: Tx, row: typeof mailOutbox.$inferInsert): Promise<string> {
   const [created] = await tx.insert(mailOutbox).values(row).returning({ id: mailOutbox.id });
   if (!created) throw new Error('outbox insert returned nothing');
   return created.id;
@@ -104,4 +101,31 @@ export async function staleQueuedMail(tx: Tx, olderThan: Date): Promise<{ tenant
     .from(mailOutbox)
     .where(and(eq(mailOutbox.status, 'queued'), sql`${mailOutbox.nextAttemptAt} < ${olderThan}`))
     .limit(100);
+}
+
+/**
+ * Retention: deletes up to `limit` of a tenant's messages that are done (sent, kept or failed for good) and
+ * finished before `before`; queued messages are never touched. Returns what went, with any kept file.
+ */
+export async function deleteFinishedMail(
+  tx: Tx,
+  tenantId: string,
+  before: Date,
+  limit: number,
+): Promise<{ id: string; emlPath: string | null }[]> {
+  const batch = tx
+    .select({ id: mailOutbox.id })
+    .from(mailOutbox)
+    .where(
+      and(
+        eq(mailOutbox.tenantId, tenantId),
+        inArray(mailOutbox.status, ['sent', 'kept', 'failed']),
+        lt(sql`coalesce(${mailOutbox.sentAt}, ${mailOutbox.createdAt})`, before),
+      ),
+    )
+    .limit(limit);
+  return tx
+    .delete(mailOutbox)
+    .where(and(eq(mailOutbox.tenantId, tenantId), inArray(mailOutbox.id, batch)))
+    .returning({ id: mailOutbox.id, emlPath: mailOutbox.emlPath });
 }

@@ -16,6 +16,11 @@ export const mailOutbox = pgTable(
     text: text('text').notNull(),
     html: text('html'),
     headers: jsonb('headers').$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
+    /** Files sent with the mail: name, type and base64 content each. */
+    attachments: jsonb('attachments')
+      .$type<{ filename: string; contentType: string; base64: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     /** queued → sent | kept (no SMTP: written as .eml) | failed (retries exhausted) */
     status: text('status').notNull().default('queued'),
     attempts: integer('attempts').notNull().default(0),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 
 interface Asset {
@@ -8,16 +9,38 @@ interface Asset {
   etag: string;
 }
 
+const JS = 'text/javascript; charset=utf-8';
+
 const FILES: Record<string, string> = {
   'candor.css': 'text/css; charset=utf-8',
-  'candor.js': 'text/javascript; charset=utf-8',
+  'candor.js': JS,
+  'passkeys.js': JS,
+  'pdf-viewer.js': JS,
   'logo.svg': 'image/svg+xml',
+  'pdfjs.mjs': JS,
+  'pdfjs-worker.mjs': JS,
 };
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Files served from an npm package rather than from ./assets: pdf.js's legacy build (its module and its worker) for
+ * the view-only document viewer, from our own origin so that script-src 'self' covers them.
+ */
+const PACKAGED: Record<string, string> = {
+  'pdfjs.mjs': 'pdfjs-dist/legacy/build/pdf.min.mjs',
+  'pdfjs-worker.mjs': 'pdfjs-dist/legacy/build/pdf.worker.min.mjs',
+};
+
+function sourceOf(file: string): string | URL {
+  const packaged = PACKAGED[file];
+  return packaged ? require.resolve(packaged) : new URL(`./assets/${file}`, import.meta.url);
+}
 
 function load(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const [file, type] of Object.entries(FILES)) {
-    const body = readFileSync(new URL(`./assets/${file}`, import.meta.url));
+    const body = readFileSync(sourceOf(file));
     const digest = createHash('sha256').update(body).digest('hex').slice(0, 12);
     const [base, ext] = file.split('.') as [string, string];
     assets.set(`${base}.${digest}.${ext}`, { body, type, etag: `"${digest}"` });

@@ -36,14 +36,16 @@ interface FormProps {
   /** A message about the whole form, shown above the fields. */
   error?: string | undefined;
   class?: string;
+  /** `multipart/form-data` for forms that upload files. */
+  enctype?: 'multipart/form-data';
   children: Child;
 }
 
 /** A POST form that carries the CSRF token and summarises errors for screen readers first. */
-export function Form({ action, csrfToken, errors, error, class: className, children }: FormProps) {
+export function Form({ action, csrfToken, errors, error, class: className, enctype, children }: FormProps) {
   const count = Object.values(errors ?? {}).filter(Boolean).length;
   return (
-    <form method="post" action={action} class={className ?? 'form'} novalidate>
+    <form method="post" action={action} class={className ?? 'form'} enctype={enctype} novalidate>
       {csrfToken ? <input type="hidden" name="_csrf" value={csrfToken} /> : null}
       {error || count > 0 ? (
         <div class="form-errors" role="alert" tabindex={-1}>
@@ -236,5 +238,57 @@ export function SecretShownOnce({ title, instruction, secret }: { title: string;
         </code>
       </p>
     </section>
+  );
+}
+
+export interface CheckboxOption {
+  value: string;
+  label: Child;
+  hint?: string | undefined;
+  checked?: boolean;
+  /** Shown but not choosable (for instance a permission the person does not hold themselves). */
+  disabled?: boolean;
+}
+
+interface CheckboxGroupProps {
+  name: string;
+  legend: string;
+  hint?: string;
+  groups: { label: string; options: CheckboxOption[] }[];
+  error?: string | undefined;
+}
+
+/** Checkboxes sharing one name, in labelled sub-groups; the form reads them as a list (readForm's `lists`). */
+export function CheckboxGroup({ name, legend, hint, groups, error }: CheckboxGroupProps) {
+  const id = `field-${name}`;
+  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <fieldset class={error ? 'checks checks--invalid' : 'checks'} aria-describedby={described || undefined}>
+      <legend>{legend}</legend>
+      {hint ? (
+        <p class="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p class="field__error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+      {groups.map((group) => (
+        <div class="checks__group">
+          <p class="checks__group-label">{group.label}</p>
+          {group.options.map((option) => (
+            <label class={option.disabled ? 'check check--disabled' : 'check'}>
+              <input type="checkbox" name={name} value={option.value} checked={option.checked} disabled={option.disabled} />
+              <span>{option.label}</span>
+              {option.hint ? <span class="check__hint">{option.hint}</span> : null}
+              {/* A browser sends no disabled box: a chosen one that cannot be changed travels hidden, so it stays. */}
+              {option.disabled && option.checked ? <input type="hidden" name={name} value={option.value} /> : null}
+            </label>
+          ))}
+        </div>
+      ))}
+    </fieldset>
   );
 }

@@ -1,5 +1,7 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import { DEFAULT_LOCALE, isLocale } from '../i18n/locales.ts';
+import { messagesFor } from '../i18n/messages/index.ts';
 import { assetUrl } from './assets.ts';
 import { type Flash, FlashMessage } from './components.tsx';
 
@@ -8,10 +10,13 @@ interface DocumentProps {
   lang?: string;
   bodyClass: string;
   robots?: string;
+  /** Extra head elements (canonical link, Open Graph, feeds). */
+  head?: Child;
+  skipLabel?: string;
   children: Child;
 }
 
-function Document({ title, lang = 'en', bodyClass, robots, children }: DocumentProps) {
+function Document({ title, lang = 'en', bodyClass, robots, head, skipLabel = 'Skip to content', children }: DocumentProps) {
   // Without a doctype the browser renders in quirks mode (tables, line heights and box sizes differ).
   return (
     <>
@@ -25,10 +30,11 @@ function Document({ title, lang = 'en', bodyClass, robots, children }: DocumentP
           <link rel="icon" href={assetUrl('logo.svg')} type="image/svg+xml" />
           <link rel="stylesheet" href={assetUrl('candor.css')} />
           <script src={assetUrl('candor.js')} defer />
+          {head ?? null}
         </head>
         <body class={bodyClass}>
           <a class="skip-link" href="#main">
-            Skip to content
+            {skipLabel}
           </a>
           {children}
         </body>
@@ -47,24 +53,44 @@ interface PublicLayoutProps {
   companyName: string;
   nav?: PublicNavItem[];
   current?: string;
+  head?: Child;
+  lang?: string;
+  /** Where the company's name leads (the front page in the language shown). */
+  homeHref?: string;
+  /** The language switcher, shown in the header. */
+  languages?: Child;
+  /** The tenant's uploaded logo, shown in place of the initial. */
+  logoUrl?: string | null | undefined;
   children: Child;
 }
 
 /** The Trust Center's frame: the company's name first, Candor only in the footer. */
-export function PublicLayout({ title, companyName, nav = [], current, children }: PublicLayoutProps) {
+export function PublicLayout(props: PublicLayoutProps) {
+  const { title, companyName, nav = [], current, head, lang, homeHref = '/', languages, logoUrl, children } = props;
+  const t = messagesFor(isLocale(lang) ? lang : DEFAULT_LOCALE).layout;
   return (
-    <Document title={`${title} · ${companyName} Trust Center`} bodyClass="public">
+    <Document
+      title={`${title} · ${t.siteTitle(companyName)}`}
+      bodyClass="public"
+      head={head}
+      lang={lang}
+      skipLabel={t.skipToContent}
+    >
       <header class="site-header">
         <div class="container site-header__inner">
-          <a class="brand" href="/">
-            <span class="brand__mark" aria-hidden="true">
-              {companyName.slice(0, 1).toUpperCase()}
-            </span>
+          <a class="brand" href={homeHref}>
+            {logoUrl ? (
+              <img class="brand__logo" src={logoUrl} alt="" height={36} />
+            ) : (
+              <span class="brand__mark" aria-hidden="true">
+                {companyName.slice(0, 1).toUpperCase()}
+              </span>
+            )}
             <span class="brand__name">{companyName}</span>
-            <span class="brand__suffix">Trust Center</span>
+            <span class="brand__suffix">{t.trustCenter}</span>
           </a>
           {nav.length > 0 ? (
-            <nav aria-label="Trust Center">
+            <nav aria-label={t.navigation}>
               <ul class="site-nav">
                 {nav.map((item) => (
                   <li>
@@ -76,6 +102,7 @@ export function PublicLayout({ title, companyName, nav = [], current, children }
               </ul>
             </nav>
           ) : null}
+          {languages ?? null}
         </div>
       </header>
       <main id="main" tabindex={-1}>
@@ -87,7 +114,8 @@ export function PublicLayout({ title, companyName, nav = [], current, children }
             © {new Date().getUTCFullYear()} {companyName}
           </p>
           <p class="muted">
-            Powered by <span class="candor-word">Candor</span>
+            {t.poweredBy[0]} <span class="candor-word">Candor</span>
+            {t.poweredBy[1] ? ` ${t.poweredBy[1]}` : null}
           </p>
         </div>
       </footer>
@@ -99,6 +127,8 @@ export interface AdminNavItem {
   href: string;
   label: string;
   icon?: string;
+  /** Shown only to people holding this permission (the page itself checks again). */
+  permission?: string;
 }
 
 export interface AdminNavSection {
@@ -117,8 +147,23 @@ interface AdminLayoutProps {
   children: Child;
 }
 
+/**
+ * The navigation item the page belongs to: the one naming it, else the longest one it lies under (so
+ * /admin/documents/analytics marks "Document analytics", not "Documents" too).
+ */
+function activeNavHref(nav: AdminNavSection[], current: string): string | undefined {
+  let best: string | undefined;
+  for (const { href } of nav.flatMap((section) => section.items)) {
+    if (href === current) return href;
+    const under = href !== '/admin' && current.startsWith(`${href}/`);
+    if (under && href.length > (best?.length ?? 0)) best = href;
+  }
+  return best;
+}
+
 /** The back office's frame: a sidebar of capabilities, the signed-in person, and flash messages. */
 export function AdminLayout({ title, tenantName, user, nav, current, csrfToken, flash, children }: AdminLayoutProps) {
+  const active = activeNavHref(nav, current);
   return (
     <Document title={`${title} · ${tenantName} · Candor`} bodyClass="admin" robots="noindex, nofollow">
       <div class="admin-shell">
@@ -137,14 +182,7 @@ export function AdminLayout({ title, tenantName, user, nav, current, csrfToken, 
                 <ul class="admin-nav">
                   {section.items.map((item) => (
                     <li>
-                      <a
-                        href={item.href}
-                        aria-current={
-                          current === item.href || (item.href !== '/admin' && current.startsWith(`${item.href}/`))
-                            ? 'page'
-                            : undefined
-                        }
-                      >
+                      <a href={item.href} aria-current={item.href === active ? 'page' : undefined}>
                         {item.label}
                       </a>
                     </li>
@@ -158,7 +196,9 @@ export function AdminLayout({ title, tenantName, user, nav, current, csrfToken, 
               {initials(user.name)}
             </span>
             <span class="admin-user__who">
-              <span class="admin-user__name">{user.name}</span>
+              <a class="admin-user__name" href="/admin/account" title="Your account: password and sessions">
+                {user.name}
+              </a>
               <span class="admin-user__email">{user.email}</span>
             </span>
             <form method="post" action="/admin/logout">

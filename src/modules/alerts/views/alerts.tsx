@@ -38,18 +38,16 @@ const FILTERS: { status: StatusFilter; label: string }[] = [
   { status: 'all', label: 'All' },
 ];
 
-export function AlertsListView({ page, canManage }: { page: AlertPage; canManage: boolean }) {
+export function AlertsListView({ page }: { page: AlertPage }) {
   return (
     <>
       <PageHeader
         title="Alerts"
         description="Raised automatically from the audit trail as events are written: repeated failed sign-ins, permission denials, access from outside the allow-list, MFA failures, privileged grants outside business hours and bulk reads or exports."
         actions={
-          canManage ? (
-            <a class="button button--secondary" href="/admin/alerts/settings">
-              Settings
-            </a>
-          ) : undefined
+          <a class="button button--secondary" href="/admin/alerts/settings">
+            Settings
+          </a>
         }
       />
       <nav aria-label="Filter by status" class="page-header__actions">
@@ -229,6 +227,8 @@ export function AlertDetailView({ detail, csrfToken, canManage, values, errors }
 interface SettingsProps {
   view: AlertSettingsView;
   csrfToken: string;
+  /** Readers see the settings; only those who may change them get the save button. */
+  canManage: boolean;
   values?: Record<string, string> | undefined;
   errors?: FieldErrors | undefined;
 }
@@ -249,7 +249,7 @@ function settingsValues(view: AlertSettingsView): Record<string, string> {
   return values;
 }
 
-export function AlertSettingsPage({ view, csrfToken, values, errors }: SettingsProps) {
+export function AlertSettingsPage({ view, csrfToken, canManage, values, errors }: SettingsProps) {
   const v = values ?? settingsValues(view);
   return (
     <>
@@ -349,7 +349,11 @@ export function AlertSettingsPage({ view, csrfToken, values, errors }: SettingsP
             ) : null}
           </div>
         </section>
-        <SubmitButton label="Save settings" />
+        {canManage ? (
+          <SubmitButton label="Save settings" />
+        ) : (
+          <p class="muted">Changing these settings needs the permission alerts.manage.</p>
+        )}
       </Form>
     </>
   );

@@ -44,9 +44,10 @@ interface TrailPanelProps {
   status: TrailStatus;
   csrfToken: string;
   checkpointsUrl: string;
+  canVerify: boolean;
 }
 
-function TrailPanel({ status, csrfToken, checkpointsUrl }: TrailPanelProps) {
+function TrailPanel({ status, csrfToken, checkpointsUrl, canVerify }: TrailPanelProps) {
   const { head, latestCheckpoint, keys } = status;
   return (
     <section class="panel" aria-labelledby="chain-title">
@@ -54,12 +55,14 @@ function TrailPanel({ status, csrfToken, checkpointsUrl }: TrailPanelProps) {
         Chain integrity
       </h2>
       <VerificationState verification={status.lastVerification} />
-      <form method="post" action="/admin/audit/verify" class="inline-form">
-        <input type="hidden" name="_csrf" value={csrfToken} />
-        <button type="submit" class="button button--secondary button--small">
-          Verify now
-        </button>
-      </form>
+      {canVerify ? (
+        <form method="post" action="/admin/audit/verify" class="inline-form">
+          <input type="hidden" name="_csrf" value={csrfToken} />
+          <button type="submit" class="button button--secondary button--small">
+            Verify now
+          </button>
+        </form>
+      ) : null}
       <dl class="details">
         <dt>Head</dt>
         <dd>
@@ -159,6 +162,9 @@ export interface AuditListViewProps {
   rangeQuery: string;
   csrfToken: string;
   checkpointsUrl: string;
+  /** What the reader may also do: export (audit.export) and verify (audit.verify). */
+  canExport: boolean;
+  canVerify: boolean;
 }
 
 export function AuditListView({
@@ -170,6 +176,8 @@ export function AuditListView({
   rangeQuery,
   csrfToken,
   checkpointsUrl,
+  canExport,
+  canVerify,
 }: AuditListViewProps) {
   const withQuery = (base: string, q: string) => (q ? `${base}?${q}` : base);
   return (
@@ -178,17 +186,19 @@ export function AuditListView({
         title="Audit trail"
         description="Every security-relevant action, in a hash chain signed at checkpoints: an event cannot be changed or removed without the verification saying where."
         actions={
-          <>
-            <a class="button button--secondary" href={withQuery('/admin/audit/export.csv', query)}>
-              Export CSV
-            </a>
-            <a class="button button--secondary" href={withQuery('/admin/audit/export.jsonl', rangeQuery)}>
-              Export verifiable JSONL
-            </a>
-          </>
+          canExport ? (
+            <>
+              <a class="button button--secondary" href={withQuery('/admin/audit/export.csv', query)}>
+                Export CSV
+              </a>
+              <a class="button button--secondary" href={withQuery('/admin/audit/export.jsonl', rangeQuery)}>
+                Export verifiable JSONL
+              </a>
+            </>
+          ) : undefined
         }
       />
-      <TrailPanel status={status} csrfToken={csrfToken} checkpointsUrl={checkpointsUrl} />
+      <TrailPanel status={status} csrfToken={csrfToken} checkpointsUrl={checkpointsUrl} canVerify={canVerify} />
       <FilterForm values={values} errors={errors} />
       {page ? (
         <>

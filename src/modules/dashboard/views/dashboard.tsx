@@ -1,7 +1,18 @@
+import type { Child } from 'hono/jsx';
 import { PageHeader } from '../../../platform/ui/components.tsx';
 import type { WorkspaceSummary } from '../service.ts';
 
-export function DashboardView({ summary }: { summary: WorkspaceSummary }) {
+/** Pages the person may open: links to others would only lead to a refusal. */
+export interface DashboardLinks {
+  outbox: boolean;
+  tokens: boolean;
+}
+
+function LinkIf({ when, href, children }: { when: boolean; href: string; children: Child }) {
+  return when ? <a href={href}>{children}</a> : <span>{children}</span>;
+}
+
+export function DashboardView({ summary, links }: { summary: WorkspaceSummary; links: DashboardLinks }) {
   return (
     <>
       <PageHeader
@@ -18,16 +29,18 @@ export function DashboardView({ summary }: { summary: WorkspaceSummary }) {
           <span class="stat__label">Mail</span>
           <span class="stat__value">{summary.mailMode === 'smtp' ? 'SMTP' : 'Kept as files'}</span>
           <span class="stat__note">
-            <a href="/admin/outbox">
+            <LinkIf when={links.outbox} href="/admin/outbox">
               {summary.messages} message{summary.messages === 1 ? '' : 's'} in the outbox
-            </a>
+            </LinkIf>
           </span>
         </li>
         <li class="stat">
           <span class="stat__label">API tokens</span>
           <span class="stat__value">{summary.activeTokens}</span>
           <span class="stat__note">
-            <a href="/admin/api-tokens">active</a>
+            <LinkIf when={links.tokens} href="/admin/api-tokens">
+              active
+            </LinkIf>
           </span>
         </li>
         <li class="stat">
@@ -45,15 +58,22 @@ export function DashboardView({ summary }: { summary: WorkspaceSummary }) {
         <ol class="checklist">
           <li>
             Configure outgoing mail with <code>SMTP_URL</code> so invitations and notices reach people; until then they wait in
-            the <a href="/admin/outbox">outbox</a>.
+            the{' '}
+            <LinkIf when={links.outbox} href="/admin/outbox">
+              outbox
+            </LinkIf>
+            .
           </li>
           <li>
             While this is the only workspace it answers on any host name. To serve another company from this installation, run{' '}
             <code>candor tenant create --slug … --name … --host …</code> with the host name that company’s Trust Center will use.
           </li>
           <li>
-            Create an <a href="/admin/api-tokens">API token</a> for automation; the API is described at{' '}
-            <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
+            Create an{' '}
+            <LinkIf when={links.tokens} href="/admin/api-tokens">
+              API token
+            </LinkIf>{' '}
+            for automation; the API is described at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.
           </li>
         </ol>
       </section>

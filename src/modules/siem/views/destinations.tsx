@@ -16,6 +16,8 @@ export interface DestinationsViewProps {
   destinations: DestinationInfo[];
   head: number;
   csrfToken: string;
+  /** Readers see the destinations; only those who may manage them get the controls and the add forms. */
+  canManage: boolean;
   /** A webhook secret generated for a destination just added: shown in this response only. */
   created?: { name: string; secret: string } | undefined;
   /** Values and errors of the form that was just refused (its `kind` says which form). */
@@ -192,7 +194,7 @@ function WebhookForm({ csrfToken, values, errors }: { csrfToken: string; values:
   );
 }
 
-export function DestinationsView({ destinations, head, csrfToken, created, values, errors }: DestinationsViewProps) {
+export function DestinationsView({ destinations, head, csrfToken, canManage, created, values, errors }: DestinationsViewProps) {
   const syslogValues = values?.kind === 'syslog' ? values : {};
   const webhookValues = values?.kind === 'webhook' ? values : {};
   return (
@@ -222,16 +224,22 @@ export function DestinationsView({ destinations, head, csrfToken, created, value
           { header: 'Forwarded through', cell: (d: DestinationInfo) => `seq ${d.cursor} of ${head}`, numeric: true },
           { header: 'Last delivery', cell: (d: DestinationInfo) => <Time at={d.lastSuccessAt} />, numeric: true },
           { header: 'Last error', cell: lastError },
-          { header: 'Actions', cell: (d: DestinationInfo) => actions(d, csrfToken) },
+          ...(canManage ? [{ header: 'Actions', cell: (d: DestinationInfo) => actions(d, csrfToken) }] : []),
         ]}
         empty={
           <EmptyState title="No destinations yet">
-            Add a syslog receiver or a webhook below; the trail is forwarded from its first event.
+            {canManage
+              ? 'Add a syslog receiver or a webhook below; the trail is forwarded from its first event.'
+              : 'Nobody forwards the trail yet.'}
           </EmptyState>
         }
       />
-      <SyslogForm csrfToken={csrfToken} values={syslogValues} errors={values?.kind === 'syslog' ? (errors ?? {}) : {}} />
-      <WebhookForm csrfToken={csrfToken} values={webhookValues} errors={values?.kind === 'webhook' ? (errors ?? {}) : {}} />
+      {canManage ? (
+        <>
+          <SyslogForm csrfToken={csrfToken} values={syslogValues} errors={values?.kind === 'syslog' ? (errors ?? {}) : {}} />
+          <WebhookForm csrfToken={csrfToken} values={webhookValues} errors={values?.kind === 'webhook' ? (errors ?? {}) : {}} />
+        </>
+      ) : null}
     </>
   );
 }
