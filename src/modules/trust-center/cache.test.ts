@@ -3,11 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, TEST_HOST, type TestApp } from '../../../test/app.ts';
 import { testEngine } from '../../../test/db.ts';
 import { testMasterKey } from '../../../test/keys.ts';
+import { notificationsDelivered } from '../../../test/notifications.ts';
 import { waitFor } from '../../../test/wait.ts';
 import { createApp } from '../../app.tsx';
 import type { Runtime } from '../../platform/context.ts';
 import { openDatabase } from '../../platform/db/client.ts';
 import { closeRuntime, createRuntime } from '../../runtime.ts';
+import { pagesChanged } from './cache.ts';
 import { publishDraft, rollbackTo, saveDraft } from './service.ts';
 
 let t: TestApp;
@@ -24,7 +26,10 @@ afterAll(async () => {
 async function publishUpdate(title: string): Promise<number> {
   const ctx = t.contextOf(SYSTEM);
   await saveDraft(ctx, 'updates', { fields: {}, items: [{ date: '2026-11-20', title, body: 'Details.' }] });
-  return (await publishDraft(ctx, 'updates')).version;
+  const { version } = await publishDraft(ctx, 'updates');
+  // Its own echo must have arrived before a test counts on a page staying cached.
+  await notificationsDelivered(t.runtime.db, pagesChanged.name);
+  return version;
 }
 
 describe('the render cache across processes', () => {

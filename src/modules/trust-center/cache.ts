@@ -113,7 +113,7 @@ export function forgetEveryPage(db: Database, tenantId: string): void {
 // --- across processes ------------------------------------------------------------------------------------
 
 /** "These pages changed": sent by the publishing transaction, heard by every process on the database. */
-const pagesChanged = defineChannel<{ tenantId: string; locale: string }>('candor_trust_center', {
+export const pagesChanged = defineChannel<{ tenantId: string; locale: string }>('candor_trust_center', {
   encode: ({ tenantId, locale }) => `${tenantId}|${locale}`,
   decode(text) {
     const [tenantId, locale, extra] = text.split('|');

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, TEST_HOST, type TestApp } from '../../../test/app.ts';
+import { notificationsDelivered } from '../../../test/notifications.ts';
 import { requestListener } from '../../server.ts';
+import { pagesChanged } from './cache.ts';
 import { publishDraft, saveDraft } from './service.ts';
 
 let t: TestApp;
@@ -54,6 +56,8 @@ async function publishUpdate(title: string): Promise<void> {
   const ctx = t.contextOf({ kind: 'system', name: 'test' });
   await saveDraft(ctx, 'updates', { fields: {}, items: [{ date: '2026-11-20', title, body: 'Details.' }] });
   await publishDraft(ctx, 'updates');
+  // Its own echo must have arrived before a test counts on a page staying cached.
+  await notificationsDelivered(t.runtime.db, pagesChanged.name);
 }
 
 // Connection-level headers Node adds itself, and the per-request id.
