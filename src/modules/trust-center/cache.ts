@@ -35,9 +35,17 @@ export function pageKey(origin: string, path: string): string {
   return `${origin}${path}`;
 }
 
+const DAY_MS = 86_400_000;
+// The last day worked out and the span of milliseconds it covers: the fast path asks on every request.
+let lastDay = { from: 0, until: 0, day: '' };
+
 /** The UTC day a page is rendered for. */
 export function renderDay(now: Date): string {
-  return now.toISOString().slice(0, 10);
+  const ms = now.getTime();
+  if (ms >= lastDay.from && ms < lastDay.until) return lastDay.day;
+  const from = Math.floor(ms / DAY_MS) * DAY_MS;
+  lastDay = { from, until: from + DAY_MS, day: now.toISOString().slice(0, 10) };
+  return lastDay.day;
 }
 
 function keyOf(tenantId: string, locale: string, page: string): string {

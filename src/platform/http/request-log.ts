@@ -43,7 +43,10 @@ function accessLogOf(log: Logger): Logger {
 
 /** The one access-log line of a request (also written by the public pages' fast path in server.ts). */
 export function logRequest(log: Logger, line: RequestLine): void {
-  accessLogOf(log).info(
+  const access = accessLogOf(log);
+  // Below the access log's level the line is not even put together (the public pages' fast path is hot).
+  if (!access.isLevelEnabled('info')) return;
+  access.info(
     {
       requestId: line.requestId,
       method: line.method,
