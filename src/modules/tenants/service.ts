@@ -135,7 +135,12 @@ function forgetResolvedHosts(db: Database): void {
 
 /** The tenant for a Host header when this process resolved it within the last few seconds; no database. */
 export function cachedTenantForHost(db: Database, hostHeader: string, now = Date.now()): Tenant | undefined {
-  const cached = hostCache(db).get(normalizeHost(hostHeader));
+  return cachedTenantForHostName(db, normalizeHost(hostHeader), now);
+}
+
+/** As `cachedTenantForHost`, for a host already put through `normalizeHost` (the fast path keeps it so). */
+export function cachedTenantForHostName(db: Database, hostName: string, now = Date.now()): Tenant | undefined {
+  const cached = hostCache(db).get(hostName);
   return cached && cached.until > now ? cached.tenant : undefined;
 }
 

@@ -58,6 +58,8 @@ export function strongEtag(body: string): string {
 
 /** Whether an If-None-Match header names the page's current ETag (or `*`). */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  // What a browser sends back: the one tag it was given, as it was given.
+  if (ifNoneMatch === etag) return true;
   return ifNoneMatch?.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*') ?? false;
 }
 

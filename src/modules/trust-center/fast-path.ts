@@ -5,7 +5,7 @@ import { viewOfClient } from '../../platform/http/client-ip.ts';
 import { logRequest, requestIdFrom } from '../../platform/http/request-log.ts';
 import { securityHeadersFor } from '../../platform/http/security.ts';
 import { isLocale, type Locale, negotiateLocale } from '../../platform/i18n/locales.ts';
-import { cachedTenantForHost } from '../tenants/service.ts';
+import { cachedTenantForHostName, normalizeHost } from '../tenants/service.ts';
 import { cachedPage, matchesEtag, pageHeaders, pageKey, type RenderedPage, renderDay } from './cache.ts';
 
 /** Answers the request and returns true, or returns false and leaves it untouched for the full application. */
@@ -19,8 +19,9 @@ interface Prepared {
 
 interface Origin {
   origin: string;
-  /** The host as the application's URL has it (what tenant resolution reads). */
-  host: string;
+  /** The host as tenant resolution reads it (the application's URL host, normalized). */
+  hostName: string;
+  secure: boolean;
 }
 
 // Host headers are chosen by clients: anything unusual goes the long way, where it is validated.
@@ -38,7 +39,8 @@ const ORIGINS_KEPT = 1_000;
 export function publicPageFastPath(runtime: Runtime): FastPath {
   const { db, log, clock } = runtime;
   const trusted = runtime.config.trustedProxies;
-  const origins = new Map<string, Origin | undefined>();
+  // Worked out once per scheme and host as spelled (the same few for every request).
+  const origins = { http: new Map<string, Origin | undefined>(), https: new Map<string, Origin | undefined>() };
   // Per cached page (dropped with it), its bytes and its two header lists, built once.
   const prepared = new WeakMap<RenderedPage, Map<string, Prepared>>();
   const preparedAnswer = (page: RenderedPage, secure: boolean, path: string, negotiated: boolean): Prepared => {
@@ -70,7 +72,7 @@ export function publicPageFastPath(runtime: Runtime): FastPath {
     const hostHeader = request.headers.host;
     if (!hostHeader) return undefined;
     const encrypted = (request.socket as Partial<TLSSocket>).encrypted === true;
-    let scheme: string = encrypted ? 'https' : 'http';
+    let scheme: 'http' | 'https' = encrypted ? 'https' : 'http';
     let host = hostHeader;
     if (trusted.length > 0) {
       const view = viewOfClient(
@@ -85,15 +87,15 @@ export function publicPageFastPath(runtime: Runtime): FastPath {
       scheme = view.scheme ?? scheme;
       host = view.host ?? host;
     }
-    const spelled = `${scheme}://${host}`;
-    if (origins.has(spelled)) return origins.get(spelled);
+    const known = scheme === 'https' ? origins.https : origins.http;
+    if (known.has(host)) return known.get(host);
     let origin: Origin | undefined;
     if (PLAIN_HOST.test(host)) {
-      const url = new URL(spelled);
-      origin = { origin: url.origin, host: url.host };
+      const url = new URL(`${scheme}://${host}`);
+      origin = { origin: url.origin, hostName: normalizeHost(url.host), secure: scheme === 'https' };
     }
-    if (origins.size >= ORIGINS_KEPT) origins.clear();
-    origins.set(spelled, origin);
+    if (known.size >= ORIGINS_KEPT) known.clear();
+    known.set(host, origin);
     return origin;
   };
 
@@ -106,7 +108,7 @@ export function publicPageFastPath(runtime: Runtime): FastPath {
     const path = query === -1 ? target : target.slice(0, query);
     const origin = originOf(request);
     if (!origin) return false;
-    const tenant = cachedTenantForHost(db, origin.host);
+    const tenant = cachedTenantForHostName(db, origin.hostName);
     if (!tenant) return false;
     const chosen = chosenLocale(path);
     const locale = chosen ?? negotiateLocale(headerText(request, 'accept-language'));
@@ -117,7 +119,7 @@ export function publicPageFastPath(runtime: Runtime): FastPath {
 
     const requestId = requestIdFrom(headerText(request, 'x-request-id'));
     const notModified = matchesEtag(headerText(request, 'if-none-match'), page.etag);
-    const prepared = preparedAnswer(page, origin.origin.startsWith('https:'), path, chosen === undefined);
+    const prepared = preparedAnswer(page, origin.secure, path, chosen === undefined);
     // Node takes headers as one flat name, value, name, value… list; only the request id differs per request.
     const headers = (notModified ? prepared.notModified : prepared.full).slice();
     headers.push('x-request-id', requestId);

@@ -68,6 +68,25 @@ describe('jobs', () => {
     expect(seen).toEqual([{ n: 7, label: 'padded' }]);
   });
 
+  it('wakes a worker when a job is queued and drains a backlog at once, not at the next poll', async () => {
+    const seen: number[] = [];
+    const job = defineJob({ name: 'test.woken', payload: Payload, handler: async ({ n }) => void seen.push(n) });
+    // A poll a minute: anything that runs within seconds was woken.
+    const jobs = createJobs(db, log, { pollingIntervalSeconds: 60 });
+    jobs.register(registrable(job));
+    await jobs.start({ work: true });
+    running.push(jobs);
+    await sleep(500); // past the worker's first, empty, fetch
+    await db.withTenant(randomUUID(), async (tx) => {
+      for (const n of [1, 2, 3, 4, 5]) await jobs.enqueue(job, { n, label: 'backlog' }, { tx });
+    });
+    await waitFor(() => seen.length === 5, 10_000);
+    await jobs.enqueue(job, { n: 6, label: 'outside a transaction' });
+    await waitFor(() => seen.length === 6, 10_000);
+    expect(seen.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    await stopJobs(jobs);
+  });
+
   it('never runs a job whose transaction rolls back', async () => {
     const seen: unknown[] = [];
     const job = defineJob({

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Database, Tx } from '../db/client.ts';
+import { defineChannel, listen } from '../db/notify.ts';
 import type { EnqueueOptions, Jobs, RegisteredJob } from './jobs.ts';
 
 export const JOB_SCHEMA = 'pgboss';
@@ -62,13 +63,26 @@ async function oneStarterAtATime(db: Database, work: () => Promise<void>): Promi
 }
 
 export interface JobsOptions {
-  /** How often an idle worker asks for work. */
+  /**
+   * How often an idle worker asks for work when nobody wakes it. A job queued through `enqueue` wakes its worker
+   * at once (a notification on commit), and a worker that found a job asks again at once; polling only picks up
+   * what nothing announced: retries and delayed jobs coming due, cron slots, notifications lost in a reconnect.
+   */
   pollingIntervalSeconds?: number;
   /** How often a worker checks whether a cron slot is due (pg-boss default 30 s; 1..45). */
   cronMonitorIntervalSeconds?: number;
   /** How often a worker turns due cron slots into jobs (pg-boss default 5 s; 1..45). */
   cronWorkerIntervalSeconds?: number;
 }
+
+// Polling is the fallback (see JobsOptions): each idle queue costs one query per interval, on PGlite in-process.
+const DEFAULT_POLLING_SECONDS = 10;
+
+/** "A job was queued for this queue": sent on commit by `enqueue`, heard by every working process. */
+const jobQueued = defineChannel<string>('candor_jobs', {
+  encode: (name) => name,
+  decode: (text) => (text.length > 0 ? text : undefined),
+});
 
 /**
  * Jobs on pg-boss 10, over our own pool: in-process on PGlite, and across any number of processes on
@@ -78,6 +92,14 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
   const definitions = new Map<string, RegisteredJob>();
   const running = new Set<Promise<unknown>>();
   let boss: PgBoss | undefined;
+  // Per queue, this process's worker (only while working), to wake when a job is queued.
+  const workers = new Map<string, string>();
+  let stopListening: (() => Promise<void>) | undefined;
+  const pooled: PgBoss.Db = { executeSql: (text, values) => db.query(text, values ?? []) };
+  const wake = (name: string) => {
+    const id = workers.get(name);
+    if (id) boss?.notifyWorker(id);
+  };
 
   function started(): PgBoss {
     if (!boss) throw new Error('jobs are not started');
@@ -94,7 +116,7 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
 
     async start({ work }) {
       const queue = new PgBoss({
-        db: { executeSql: (text, values) => db.query(text, values ?? []) },
+        db: pooled,
         schema: JOB_SCHEMA,
         migrate: true,
         // Only workers keep schedules and maintenance; a web-only process just sends.
@@ -121,9 +143,9 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       boss = queue;
       if (!work) return;
       for (const def of definitions.values()) {
-        await queue.work<unknown>(
+        const id = await queue.work<unknown>(
           def.name,
-          { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 },
+          { pollingIntervalSeconds: options.pollingIntervalSeconds ?? DEFAULT_POLLING_SECONDS, batchSize: 1 },
           async ([job]) => {
             if (!job) return;
             const run = def.run(job.data, { id: job.id });
@@ -136,9 +158,12 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
               throw err;
             } finally {
               running.delete(run);
+              // More may be waiting (a backlog of mail): ask again at once rather than after the interval.
+              wake(def.name);
             }
           },
         );
+        workers.set(def.name, id);
         if (def.cron) await queue.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
         else await queue.unschedule(def.name);
       }
@@ -146,6 +171,16 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       for (const schedule of await queue.getSchedules()) {
         if (!definitions.has(schedule.name)) await queue.unschedule(schedule.name);
       }
+      stopListening = await listen(db, jobQueued, {
+        message: wake,
+        // Some announcements may be lost: every worker looks once.
+        gap: () => {
+          for (const name of workers.keys()) wake(name);
+        },
+      }).catch((err: unknown) => {
+        log.warn({ err }, 'jobs: not woken by notifications; queued jobs wait for the next poll');
+        return undefined;
+      });
     },
 
     async enqueue(def, payload, opts: EnqueueOptions = {}) {
@@ -164,11 +199,14 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
           );
           if (waiting.rows.length > 0) return null;
         }
-        return queue.send(def.name, data, {
+        const id = await queue.send(def.name, data, {
           ...(client ? { db: client } : {}),
           ...(opts.startAfter ? { startAfter: opts.startAfter } : {}),
           ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
         });
+        // A job due now wakes its worker once this commits; a delayed one is found by polling when due.
+        if (id && !(opts.startAfter && opts.startAfter.getTime() > Date.now())) await announce(client ?? pooled, def.name);
+        return id;
       };
       const { tx } = opts;
       if (tx) return asSessionRole(tx, () => send(transactionAdapter(tx)));
@@ -181,10 +219,18 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       if (!boss) return;
       const stopping = boss;
       boss = undefined;
+      workers.clear();
+      await stopListening?.();
+      stopListening = undefined;
       await stopping.stop({ graceful: true, wait: true, timeout: 15_000, close: false });
       await settled(running, log);
     },
   };
+}
+
+/** Sends the wake-up on the job's own connection: inside its transaction, it is delivered on commit. */
+async function announce(client: PgBoss.Db, name: string): Promise<void> {
+  await client.executeSql('select pg_notify($1, $2)', [jobQueued.name, jobQueued.encode(name)]);
 }
 
 /**
