@@ -1,6 +1,6 @@
 // The public Trust Center's speed: the demo tenant's FAQ page served by the real `candor start --demo` beside
 // nginx (Debian's nginx-light) serving the very same bytes from disk, both on loopback, measured taking turns
-// (three rounds, median kept) by the same load generator (autocannon, 50 connections), for full 200 answers and
+// (five rounds, median kept) by the same load generator (autocannon, 50 connections), for full 200 answers and
 // for 304 revalidations (If-None-Match with the ETag each server gave). Targets: Candor at least 0.6 of nginx's rate, p99 under 10 ms.
 //
 // Fairness: Candor is one Node.js process, so nginx runs one worker (worker_processes 1). Neither writes an access
@@ -21,7 +21,7 @@ export const TARGETS = { ratioToNginx: 0.6, p99Ms: 10 };
 const CONNECTIONS = 50;
 const WARM_UP_SECONDS = 2;
 const MEASURE_SECONDS = 6;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const PAGE = '/faq';
 const PAGE_REFERENCE = fileURLToPath(new URL('./page-reference-server.ts', import.meta.url));
 // Set by Node per connection or per request, not part of what the page answer is made of.
