@@ -1,13 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { testMasterKey } from '../../../test/keys.ts';
+import type { MasterKeyProvider } from '../../platform/crypto/master-key.ts';
 import { localMasterKey } from '../../platform/crypto/master-key.ts';
 import {
   ArchiveDamaged,
+  type ArchiveSink,
   ArchiveWriter,
   CHUNK_BYTES,
   chunkOpener,
   deriveArchiveKeys,
+  type PlaintextReader,
   peekManifest,
   scanArchive,
 } from './archive.ts';
@@ -21,26 +24,61 @@ interface Built {
   parts: Record<string, Buffer>;
 }
 
-async function buildArchive(parts: Record<string, Buffer>, master = testMasterKey): Promise<Built> {
-  const id = randomUUID();
-  const archiveKey = randomBytes(32);
+interface BuildOptions {
+  master?: MasterKeyProvider;
+  /** Where the bytes go (each call must copy what it keeps); by default they are kept in memory. */
+  sink?: ArchiveSink;
+  /** How parts are fed: uneven pieces as a file stream gives them, or a reader filling the writer's buffers. */
+  feed?: 'pieces' | 'reader';
+  id?: string;
+  archiveKey?: Buffer;
+}
+
+/** Fills the writer's buffers in short, uneven reads, as a file read may. */
+function unevenReader(content: Buffer): PlaintextReader {
+  let at = 0;
+  let turn = 0;
+  return {
+    async readInto(into) {
+      const want = [70_000, 1, CHUNK_BYTES, 333_333][turn++ % 4] ?? 1;
+      const take = Math.min(want, into.length, content.length - at);
+      into.set(content.subarray(at, at + take));
+      at += take;
+      return take;
+    },
+  };
+}
+
+function pieces(content: Buffer): Buffer[] {
+  return [content.subarray(0, 1000), content.subarray(1000, 70_000), content.subarray(70_000)];
+}
+
+async function buildArchive(parts: Record<string, Buffer>, options: BuildOptions = {}): Promise<Built> {
+  const master = options.master ?? testMasterKey;
+  const id = options.id ?? randomUUID();
+  const archiveKey = options.archiveKey ?? randomBytes(32);
   const chunks: Buffer[] = [];
-  const writer = new ArchiveWriter({ write: async (b) => void chunks.push(Buffer.from(b)) }, deriveArchiveKeys(archiveKey, id));
-  await writer.start();
-  for (const [name, content] of Object.entries(parts)) {
-    // Fed in uneven pieces, as a file stream would.
-    const pieces = [content.subarray(0, 1000), content.subarray(1000, 70_000), content.subarray(70_000)];
-    await writer.addPart(name, pieces);
+  const sink = options.sink ?? { write: async (b: Buffer) => void chunks.push(Buffer.from(b)) };
+  const writer = new ArchiveWriter(sink, deriveArchiveKeys(archiveKey, id));
+  try {
+    await writer.start();
+    for (const [name, content] of Object.entries(parts)) {
+      await writer.addPart(name, options.feed === 'reader' ? unevenReader(content) : pieces(content));
+    }
+  } catch (error) {
+    await writer.close();
+    throw error;
   }
   const body: ManifestBody = {
     format: 'candor-backup',
     version: 1,
     id,
-    createdAt: new Date().toISOString(),
     candorVersion: 'test',
     engine: 'pglite',
     masterKeyId: master.id,
     wrappedKey: (await master.wrap(archiveKey, archiveKeyContext(id))).toString('base64'),
+    // Fixed, so two builds with one key and id can be compared byte for byte.
+    createdAt: '2026-11-22T00:00:00.000Z',
     chunkBytes: CHUNK_BYTES,
     database: { part: 'database.dump', format: 'pglite-data-dir.tar.gz', serverVersion: '17' },
     rowCounts: { tenants: 1 },
@@ -189,6 +227,78 @@ describe('backup archive format', () => {
     expect(() => open({ name: 'database.dump', index: 0 }, 0, first, true)).toThrow(/chunk 0 failed authentication/);
     expect(() => open({ name: 'blobs/x', index: 0 }, 0, first, false)).toThrow(ArchiveDamaged);
     expect(() => open({ name: 'database.dump', index: 0 }, 1, first, false)).toThrow(ArchiveDamaged);
+  });
+
+  it('writes the same bytes whether a part is fed in pieces or read into the writer’s own buffers', async () => {
+    const parts = { ...sample(), 'blobs/c/three': randomBytes(CHUNK_BYTES * 3) };
+    const same = { id: randomUUID(), archiveKey: randomBytes(32) };
+    const fromPieces = await buildArchive(parts, { ...same, feed: 'pieces' });
+    const fromReader = await buildArchive(parts, { ...same, feed: 'reader' });
+    // Everything but the wrapped key (wrapping is randomised) is the same.
+    const partsOf = async (built: Built) => (await peekManifest(rangeOf(built.bytes))).parts;
+    expect(await partsOf(fromReader)).toEqual(await partsOf(fromPieces));
+    const manifestAt = fromPieces.bytes.lastIndexOf(Buffer.from('{"format"'));
+    expect(fromReader.bytes.subarray(0, manifestAt).equals(fromPieces.bytes.subarray(0, manifestAt))).toBe(true);
+    expect((await verifyArchive(stream(fromReader.bytes), { master: testMasterKey })).ok).toBe(true);
+  });
+
+  it('tells the plaintext size and SHA-256 of a part when asked, and only then', async () => {
+    const writer = new ArchiveWriter({ write: async () => {} }, deriveArchiveKeys(randomBytes(32), randomUUID()));
+    try {
+      await writer.start();
+      const content = randomBytes(CHUNK_BYTES + 5);
+      const asked = await writer.addPart('blobs/asked', unevenReader(content), { digestPlaintext: true });
+      expect(asked.plaintextBytes).toBe(content.length);
+      expect(asked.plaintextSha256).toBe(createHash('sha256').update(content).digest('hex'));
+      const counted: number[] = [];
+      const unasked = await writer.addPart('blobs/unasked', pieces(content), { onBytes: (n) => counted.push(n) });
+      expect(unasked.plaintextSha256).toBeUndefined();
+      expect(counted.reduce((a, b) => a + b, 0)).toBe(content.length);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it('keeps every chunk intact when the sink is slower than sealing (buffers are reused only once written)', async () => {
+    const kept: Buffer[] = [];
+    const slowSink: ArchiveSink = {
+      async write(bytes) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        kept.push(Buffer.from(bytes));
+      },
+    };
+    // More chunks than the writer has buffers.
+    const parts = { 'database.dump': randomBytes(CHUNK_BYTES * 12 + 7) };
+    await buildArchive(parts, { sink: slowSink, feed: 'reader' });
+    const bytes = Buffer.concat(kept);
+    const manifest = await peekManifest(rangeOf(bytes));
+    const key = await testMasterKey.unwrap(Buffer.from(manifest.wrappedKey, 'base64'), archiveKeyContext(manifest.id));
+    const open = chunkOpener(deriveArchiveKeys(key, manifest.id));
+    const plain: Buffer[] = [];
+    await scanArchive(stream(bytes), {
+      chunk: (part, index, sealed, final) => void plain.push(open(part, index, sealed, final)),
+    });
+    expect(Buffer.concat(plain).equals(parts['database.dump'])).toBe(true);
+  });
+
+  it('stops with the sink’s error instead of writing on or waiting forever', async () => {
+    let writes = 0;
+    const failing: ArchiveSink = {
+      async write() {
+        if (++writes === 4) throw new Error('disk full');
+      },
+    };
+    await expect(buildArchive({ 'database.dump': randomBytes(CHUNK_BYTES * 20) }, { sink: failing })).rejects.toThrow(
+      'disk full',
+    );
+    expect(writes).toBe(4);
+  });
+
+  it('refuses a part after the writer was closed, rather than waiting for a stopped thread', async () => {
+    const writer = new ArchiveWriter({ write: async () => {} }, deriveArchiveKeys(randomBytes(32), randomUUID()));
+    await writer.start();
+    await writer.close();
+    await expect(writer.addPart('late', [Buffer.from('x')])).rejects.toThrow(/closed/);
   });
 
   it('rejects a file that is not a backup', async () => {

@@ -1,6 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, type Hash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, type Hash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { canonicalJson, type JsonValue } from '../../platform/audit/canonical.ts';
+import { CHUNK_BYTES, chunkAad, chunkNonce, RECORD, RECORD_HEADER_BYTES, TAG_BYTES, writeRecordHeader } from './chunk-format.mjs';
 import { Manifest, type ManifestBody } from './schema.ts';
+import { ChunkSealer } from './sealer.ts';
 
 /*
  * The archive container (docs/backups.md, "Format"): a header, then each part as a name record followed by
@@ -14,16 +16,14 @@ import { Manifest, type ManifestBody } from './schema.ts';
  *   trailer   u64 manifest offset ‖ SHA-256 of the manifest JSON ‖ "CBKTRAIL"
  */
 
-export const CHUNK_BYTES = 1024 * 1024;
+export { CHUNK_BYTES } from './chunk-format.mjs';
 export const FORMAT_VERSION = 1;
-const TAG_BYTES = 16;
 const MAGIC = Buffer.from('CANDORBK', 'ascii');
 const TRAILER_MAGIC = Buffer.from('CBKTRAIL', 'ascii');
 const HEADER_BYTES = 16;
 const TRAILER_BYTES = 8 + 32 + 8;
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 const MAX_NAME_BYTES = 1024;
-const RECORD = { part: 0x50, chunk: 0x43, final: 0x46, manifest: 0x4d } as const;
 
 /** The archive is not what it should be; `part` names where, when known. */
 export class ArchiveDamaged extends Error {
@@ -48,20 +48,6 @@ export function deriveArchiveKeys(archiveKey: Uint8Array, backupId: string): Arc
   return { encryption: derive('chunks'), mac: derive('manifest-mac') };
 }
 
-/** Part index and chunk index: unique per chunk of an archive, and an archive key is never reused. */
-function chunkNonce(partIndex: number, chunkIndex: number): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUInt32BE(partIndex, 0);
-  nonce.writeUInt32BE(Math.floor(chunkIndex / 2 ** 32), 4);
-  nonce.writeUInt32BE(chunkIndex % 2 ** 32, 8);
-  return nonce;
-}
-
-/** Binds a chunk to its part's name and says whether it is the last: a renamed or cut part fails to open. */
-function chunkAad(partName: string, final: boolean): Buffer {
-  return Buffer.from(`candor-backup/v1\0${partName}\0${final ? 1 : 0}`);
-}
-
 export function manifestMac(key: Buffer, body: Omit<Manifest, 'mac'>): string {
   return createHmac('sha256', key)
     .update(canonicalJson(body as unknown as JsonValue))
@@ -75,8 +61,9 @@ export function wholeDigest(parts: { sha256: string }[]): string {
   return hash.digest('hex');
 }
 
-/** Where archive bytes go: a file or an upload. Resolves once it can take more. */
+/** Where archive bytes go: a file or an upload. */
 export interface ArchiveSink {
+  /** Resolves once the sink is done with `bytes`: the writer reuses the memory afterwards. */
   write(bytes: Buffer): Promise<void>;
 }
 
@@ -86,118 +73,226 @@ export interface PartDigest {
   sha256: string;
 }
 
+/** A part as written, with what was learned of its plaintext on the way. */
+export interface WrittenPart extends PartDigest {
+  plaintextBytes: number;
+  /** Only when the part was added with `digestPlaintext`. */
+  plaintextSha256: string | undefined;
+}
+
+/** Fills the writer's buffers from their start; resolves with how many bytes came, 0 at the end. */
+export interface PlaintextReader {
+  readInto(into: Uint8Array): Promise<number>;
+}
+
+/** A part's plaintext: pieces of any size, or a reader that fills the writer's own buffers without copies. */
+export type PartSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array> | PlaintextReader;
+
+export interface PartOptions {
+  /** Told how many plaintext bytes went by (progress). */
+  onBytes?: ((count: number) => void) | undefined;
+  /** Also compute the plaintext's SHA-256 (a stored blob is checked against its record). */
+  digestPlaintext?: boolean | undefined;
+}
+
+function isReader(source: PartSource): source is PlaintextReader {
+  return typeof (source as Partial<PlaintextReader>).readInto === 'function';
+}
+
 function recordHeader(kind: number, length: number): Buffer {
-  const header = Buffer.alloc(5);
-  header[0] = kind;
-  header.writeUInt32BE(length, 1);
+  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  writeRecordHeader(header, kind, length);
   return header;
 }
 
-/** Writes one archive: `start`, any number of `addPart`, then `finish` with the manifest's other fields. */
+/**
+ * Fills one part's chunks slot by slot. A full chunk is sealed only once more bytes follow, so the last
+ * chunk is always the one marked final.
+ */
+class ChunkFiller {
+  plaintextBytes = 0;
+  private filled = 0;
+  private chunk = 0;
+  private readonly hash: Hash | undefined;
+
+  constructor(
+    private readonly writer: ArchiveWriter,
+    private readonly sealer: ChunkSealer,
+    private slot: number,
+    private readonly options: PartOptions,
+  ) {
+    this.hash = options.digestPlaintext ? createHash('sha256') : undefined;
+  }
+
+  private took(count: number): void {
+    this.filled += count;
+    this.plaintextBytes += count;
+    this.options.onBytes?.(count);
+  }
+
+  /** Hands the current slot to the sealing thread. */
+  dispatch(final: boolean): void {
+    this.hash?.update(this.sealer.body(this.slot).subarray(0, this.filled));
+    this.writer.queueSealed(this.slot, this.filled, this.sealer.seal(this.slot, this.chunk++, this.filled, final));
+  }
+
+  async copy(piece: Uint8Array): Promise<void> {
+    for (let at = 0; at < piece.length; ) {
+      if (this.filled === CHUNK_BYTES) {
+        this.dispatch(false);
+        this.slot = await this.sealer.acquire();
+        this.filled = 0;
+      }
+      const take = Math.min(CHUNK_BYTES - this.filled, piece.length - at);
+      this.sealer.body(this.slot).set(piece.subarray(at, at + take), this.filled);
+      this.took(take);
+      at += take;
+    }
+  }
+
+  async readFrom(reader: PlaintextReader): Promise<void> {
+    for (;;) {
+      if (this.filled < CHUNK_BYTES) {
+        const count = await reader.readInto(this.sealer.body(this.slot).subarray(this.filled));
+        if (count === 0) return;
+        this.took(count);
+        continue;
+      }
+      // Full: read ahead into a fresh slot to learn whether this chunk is the last.
+      const next = await this.sealer.acquire();
+      const count = await reader.readInto(this.sealer.body(next));
+      if (count === 0) {
+        this.sealer.release(next);
+        return;
+      }
+      this.dispatch(false);
+      this.slot = next;
+      this.filled = 0;
+      this.took(count);
+    }
+  }
+
+  plaintextSha256(): string | undefined {
+    return this.hash?.digest('hex');
+  }
+}
+
+/**
+ * Writes one archive: `start`, any number of `addPart`, then `finish` with the manifest's other fields (or
+ * `close` to give up). Chunks are sealed on a second thread (sealer.ts) while earlier ones are written, and
+ * sink writes happen one at a time in archive order.
+ */
 export class ArchiveWriter {
   private offset = 0;
   private readonly parts: PartDigest[] = [];
+  private readonly sealer: ChunkSealer;
+  /** The queue of sink writes. It never rejects: the first failure is kept and thrown by the next call. */
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     private readonly sink: ArchiveSink,
     private readonly keys: ArchiveKeys,
-  ) {}
+  ) {
+    this.sealer = new ChunkSealer(keys.encryption);
+  }
 
-  /** Bytes written so far. */
+  /** Bytes written (or queued) so far. */
   get size(): number {
     return this.offset;
   }
 
-  private async emit(bytes: Buffer, hash?: Hash): Promise<void> {
-    hash?.update(bytes);
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Queues bytes for the sink once `ready` resolves with them; `done` runs after, whatever happened. */
+  private queueWrite(ready: () => Promise<Buffer>, done?: () => void): void {
+    this.writing = this.writing
+      .then(async () => {
+        if (this.failure === undefined) await this.sink.write(await ready());
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(done);
+  }
+
+  /** Queues bytes the writer owns. */
+  private emit(bytes: Buffer): void {
     this.offset += bytes.length;
-    await this.sink.write(bytes);
+    this.queueWrite(async () => bytes);
   }
 
   async start(): Promise<void> {
     const header = Buffer.alloc(HEADER_BYTES);
     MAGIC.copy(header, 0);
     header.writeUInt32BE(FORMAT_VERSION, 8);
-    await this.emit(header);
+    this.emit(header);
   }
 
-  /**
-   * Streams `source` into the archive as one part, encrypted in 1 MiB chunks. `onPlaintext` sees each
-   * piece of plaintext as it goes by (progress, a digest of the source).
-   */
-  async addPart(
-    name: string,
-    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
-    onPlaintext?: (bytes: Uint8Array) => void,
-  ): Promise<PartDigest> {
+  /** Streams `source` into the archive as one part, encrypted in 1 MiB chunks. */
+  async addPart(name: string, source: PartSource, options: PartOptions = {}): Promise<WrittenPart> {
+    this.throwIfFailed();
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length === 0 || nameBytes.length > MAX_NAME_BYTES) throw new Error(`part name ${name} is empty or too long`);
     if (this.parts.some((p) => p.name === name)) throw new Error(`part ${name} is already in the archive`);
-    const partIndex = this.parts.length;
-    const hash = createHash('sha256');
     const startOffset = this.offset;
     const nameRecord = Buffer.alloc(3 + nameBytes.length);
     nameRecord[0] = RECORD.part;
     nameRecord.writeUInt16BE(nameBytes.length, 1);
     nameBytes.copy(nameRecord, 3);
-    await this.emit(nameRecord, hash);
+    // Not awaited: the worker takes messages in order, so the chunks below land in this part.
+    const opened = this.sealer.startPart(this.parts.length, name, nameRecord);
+    opened.catch(() => {}); // its failure is thrown below
+    this.emit(nameRecord);
 
-    let chunkIndex = 0;
-    let pending: Buffer | undefined;
-    let filled = 0;
-    const seal = async (plaintext: Uint8Array, final: boolean) => {
-      const cipher = createCipheriv('aes-256-gcm', this.keys.encryption, chunkNonce(partIndex, chunkIndex));
-      cipher.setAAD(chunkAad(name, final));
-      const body = cipher.update(plaintext);
-      cipher.final();
-      const tag = cipher.getAuthTag();
-      await this.emit(recordHeader(final ? RECORD.final : RECORD.chunk, body.length + TAG_BYTES), hash);
-      await this.emit(body, hash);
-      await this.emit(tag, hash);
-      chunkIndex++;
-    };
-    for await (const piece of source) {
-      onPlaintext?.(piece);
-      let at = 0;
-      while (at < piece.length) {
-        // A full chunk is sealed only when more bytes follow, so the last chunk is always the final one.
-        if (filled === CHUNK_BYTES && pending) {
-          await seal(pending, false);
-          filled = 0;
-        }
-        if (filled === 0 && piece.length - at > CHUNK_BYTES) {
-          // A whole chunk inside a large piece, with more after it: sealed where it lies, without a copy.
-          await seal(piece.subarray(at, at + CHUNK_BYTES), false);
-          at += CHUNK_BYTES;
-          continue;
-        }
-        pending ??= Buffer.allocUnsafe(CHUNK_BYTES);
-        const take = Math.min(CHUNK_BYTES - filled, piece.length - at);
-        pending.set(piece.subarray(at, at + take), filled);
-        filled += take;
-        at += take;
-      }
-    }
-    await seal(pending?.subarray(0, filled) ?? Buffer.alloc(0), true);
-    const digest = { name, storedSize: this.offset - startOffset, sha256: hash.digest('hex') };
+    const chunks = new ChunkFiller(this, this.sealer, await this.sealer.acquire(), options);
+    if (isReader(source)) await chunks.readFrom(source);
+    else for await (const piece of source) await chunks.copy(piece);
+    chunks.dispatch(true);
+    const sha256 = await this.sealer.endPart();
+    await opened;
+    this.throwIfFailed();
+    const digest = { name, storedSize: this.offset - startOffset, sha256 };
     this.parts.push(digest);
-    return digest;
+    return { ...digest, plaintextBytes: chunks.plaintextBytes, plaintextSha256: chunks.plaintextSha256() };
+  }
+
+  /** Counts a sealed record and queues its write; the slot is released once the sink is done with it. */
+  queueSealed(slot: number, length: number, sealed: Promise<number>): void {
+    sealed.catch(() => {}); // awaited in its turn by the write queue
+    this.throwIfFailed();
+    this.offset += RECORD_HEADER_BYTES + length + TAG_BYTES;
+    this.queueWrite(
+      async () => this.sealer.record(slot, await sealed),
+      () => this.sealer.release(slot),
+    );
   }
 
   /** Writes the manifest (with the part list, the whole digest and the MAC) and the trailer. */
   async finish(body: ManifestBody): Promise<{ manifest: Manifest; size: number }> {
+    this.throwIfFailed();
     const unsigned = { ...body, parts: this.parts, digest: wholeDigest(this.parts) };
     const manifest: Manifest = { ...unsigned, mac: manifestMac(this.keys.mac, unsigned) };
     const json = Buffer.from(JSON.stringify(manifest), 'utf8');
     const manifestOffset = this.offset;
-    await this.emit(recordHeader(RECORD.manifest, json.length));
-    await this.emit(json);
+    this.emit(recordHeader(RECORD.manifest, json.length));
+    this.emit(json);
     const trailer = Buffer.alloc(TRAILER_BYTES);
     trailer.writeBigUInt64BE(BigInt(manifestOffset), 0);
     createHash('sha256').update(json).digest().copy(trailer, 8);
     TRAILER_MAGIC.copy(trailer, 40);
-    await this.emit(trailer);
+    this.emit(trailer);
+    await this.writing;
+    await this.close();
+    this.throwIfFailed();
     return { manifest, size: this.offset };
+  }
+
+  /** Stops the sealing thread (after `finish`, or to give up on the archive). */
+  async close(): Promise<void> {
+    await this.sealer.close();
   }
 }
 

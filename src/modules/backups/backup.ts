@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,8 +6,8 @@ import type { CommandIO } from '../../platform/cli/io.ts';
 import { startProgress } from '../../platform/cli/progress.ts';
 import type { Runtime } from '../../platform/context.ts';
 import { KEY_BYTES } from '../../platform/crypto/envelope.ts';
-import { type BlobDriver, BlobObjectMissing } from '../../platform/storage/blob-store.ts';
-import { ArchiveWriter, deriveArchiveKeys } from './archive.ts';
+import { type BlobDriver, BlobObjectMissing, type BlobReader } from '../../platform/storage/blob-store.ts';
+import { ArchiveWriter, deriveArchiveKeys, type WrittenPart } from './archive.ts';
 import { dumpDatabase } from './database.ts';
 import { BLOB_PART_PREFIX, DATABASE_PART, FILE_PART_PREFIX, type Manifest, type ManifestBody } from './schema.ts';
 import { type ArchiveStorage, archiveFileName, type BackupDestination, openUpload } from './storage.ts';
@@ -48,8 +48,10 @@ export async function writeBackup(runtime: Runtime, request: BackupRequest): Pro
   const archiveKey = randomBytes(KEY_BYTES);
   const wrappedKey = await runtime.keys.master.wrap(archiveKey, archiveKeyContext(request.id));
   const upload = await openUpload(request.storage, request.destination, archiveFileName(request.createdAt, request.id));
+  let opened: ArchiveWriter | undefined;
   try {
     const writer = new ArchiveWriter(upload, deriveArchiveKeys(archiveKey, request.id));
+    opened = writer;
     await writer.start();
     const started = Date.now();
     const snapshot = await dumpDatabase(runtime.db, runtime.config.databaseUrl, (dump) => writer.addPart(DATABASE_PART, dump));
@@ -62,7 +64,7 @@ export async function writeBackup(runtime: Runtime, request: BackupRequest): Pro
     const copiedFiles: ManifestBody['files'] = [];
     for (const file of files) {
       const part = `${FILE_PART_PREFIX}${file.relative}`;
-      await writer.addPart(part, createReadStream(file.absolute), (bytes) => progress?.advance(bytes.length));
+      await writer.addPart(part, createReadStream(file.absolute), { onBytes: (count) => progress?.advance(count) });
       copiedFiles.push({ part, path: file.relative });
     }
     progress?.finish();
@@ -86,13 +88,15 @@ export async function writeBackup(runtime: Runtime, request: BackupRequest): Pro
   } catch (error) {
     await upload.abort();
     throw error;
+  } finally {
+    await opened?.close();
   }
 }
 
-/** An object's bytes as a stream, or undefined when the blob store no longer has it. */
-async function readBlob(driver: BlobDriver, ref: BlobRef): Promise<AsyncIterable<Uint8Array> | undefined> {
+/** A reader of an object's bytes, or undefined when the blob store no longer has it. */
+async function openBlob(driver: BlobDriver, ref: BlobRef): Promise<BlobReader | undefined> {
   try {
-    return await driver.readStream(ref.key);
+    return await driver.openReader(ref.key);
   } catch (error) {
     if (error instanceof BlobObjectMissing) return undefined;
     throw error;
@@ -112,20 +116,19 @@ async function copyBlobs(
 ): Promise<ManifestBody['blobs']> {
   const copied: ManifestBody['blobs'] = [];
   for (const ref of refs) {
-    const source = await readBlob(driver, ref);
-    if (!source) {
+    const reader = await openBlob(driver, ref);
+    if (!reader) {
       warnings.push(`blob ${ref.key} is missing from the blob store (${driver.location})`);
       continue;
     }
-    const hash = createHash('sha256');
-    let size = 0;
     const part = `${BLOB_PART_PREFIX}${ref.key}`;
-    await writer.addPart(part, source, (bytes) => {
-      hash.update(bytes);
-      size += bytes.length;
-      advance(bytes.length);
-    });
-    if (size !== ref.storedSize || hash.digest('hex') !== ref.storedSha256) {
+    let written: WrittenPart;
+    try {
+      written = await writer.addPart(part, reader, { digestPlaintext: true, onBytes: advance });
+    } finally {
+      await reader.close();
+    }
+    if (written.plaintextBytes !== ref.storedSize || written.plaintextSha256 !== ref.storedSha256) {
       warnings.push(`blob ${ref.key} does not match its recorded size and SHA-256 (damaged in the blob store)`);
     }
     copied.push({ part, key: ref.key, storedSize: ref.storedSize, storedSha256: ref.storedSha256 });

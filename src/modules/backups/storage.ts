@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -61,41 +60,26 @@ export async function openUpload(
   return openS3Upload(await storage.s3(), destination.bucket, `${destination.prefix}${fileName}`);
 }
 
-const WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
-
 /** Writes to a hidden temporary file beside the target, then flushes and renames it into place. */
 async function openLocalUpload(dir: string, fileName: string): Promise<ArchiveUpload> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const target = path.join(dir, fileName);
   const temporary = path.join(dir, `.${fileName}.partial`);
-  const stream: WriteStream = createWriteStream(temporary, {
-    flags: 'wx',
-    mode: 0o600,
-    highWaterMark: WRITE_BUFFER_BYTES,
-    flush: true,
-  });
-  let failure: Error | undefined;
-  stream.on('error', (error) => {
-    failure = error;
-  });
-  await once(stream, 'open');
+  const handle = await open(temporary, 'wx', 0o600);
   return {
     async write(bytes) {
-      if (failure) throw failure;
-      // once() rejects if the stream fails while we wait for it to drain.
-      if (!stream.write(bytes)) await once(stream, 'drain');
-      if (failure) throw failure;
+      // One write at a time, in order (the writer queues them); resolves once the bytes are in the file.
+      for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
     },
     async commit() {
-      stream.end();
-      await once(stream, 'close');
-      if (failure) throw failure;
+      await handle.sync();
+      await handle.close();
       await rename(temporary, target);
       await syncDirectory(dir);
       return target;
     },
     async abort() {
-      stream.destroy();
+      await handle.close().catch(() => {});
       await unlink(temporary).catch(() => {});
     },
   };
@@ -143,7 +127,7 @@ async function openS3Upload(client: S3Client, bucket: string, key: string): Prom
 
   return {
     async write(bytes) {
-      pending.push(bytes);
+      pending.push(Buffer.from(bytes)); // a copy: the writer reuses the memory it passes
       pendingBytes += bytes.length;
       if (pendingBytes >= S3_PART_BYTES) await sendPart(takePending());
     },

@@ -25,6 +25,8 @@ export interface BlobDriver {
   read(key: string): Promise<Buffer>;
   /** Streams an object (backups read large sets without holding them in memory); BlobObjectMissing when there is none. */
   readStream(key: string): Promise<Readable>;
+  /** Reads an object into memory the caller owns and reuses; BlobObjectMissing when there is none. */
+  openReader(key: string): Promise<BlobReader>;
   /** Removes one object; removing an object that does not exist is not an error. */
   delete(key: string): Promise<void>;
   /** Every object under `prefix` ('' for all), in key order (byte order of the keys). */
@@ -33,6 +35,38 @@ export interface BlobDriver {
   deletePrefix(prefix: string): Promise<number>;
   /** Removes what interrupted writes left behind (local temp files) older than `olderThan`. Returns how many. */
   removeAbandonedWrites(olderThan: Date): Promise<number>;
+}
+
+/**
+ * An object read piece by piece into the caller's buffers: a backup reads a gigabyte without allocating a
+ * gigabyte of short-lived buffers in a heap that also holds the application.
+ */
+export interface BlobReader {
+  /** Reads into `into` from its start; resolves with how many bytes came, 0 once the object is done. */
+  readInto(into: Uint8Array): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A BlobReader over a stream, for drivers whose objects arrive as one (S3). */
+export function streamReader(stream: Readable): BlobReader {
+  const pieces = stream[Symbol.asyncIterator]();
+  let rest: Buffer | undefined;
+  return {
+    async readInto(into) {
+      if (!rest?.length) {
+        const next = await pieces.next();
+        if (next.done) return 0;
+        rest = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array);
+      }
+      const take = Math.min(rest.length, into.length);
+      into.set(rest.subarray(0, take));
+      rest = rest.subarray(take);
+      return take;
+    },
+    async close() {
+      stream.destroy();
+    },
+  };
 }
 
 /** A blob as recorded in the database (`blobs` table). */

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -121,10 +121,31 @@ describe.each(DRIVERS)('blob driver: $name', ({ open, observableOverwrite }) => 
     expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
   });
 
+  it('reads a large object into one reused buffer, piece by piece, until it says 0', async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const key = `${tenantA}/${randomUUID()}`;
+    await driver.write(key, bytes);
+    const reader = await driver.openReader(key);
+    const buffer = Buffer.alloc(1024 * 1024 - 3);
+    const hash = createHash('sha256');
+    let total = 0;
+    try {
+      for (let count = await reader.readInto(buffer); count > 0; count = await reader.readInto(buffer)) {
+        hash.update(buffer.subarray(0, count));
+        total += count;
+      }
+    } finally {
+      await reader.close();
+    }
+    expect(total).toBe(bytes.length);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('says an object is missing, for whole reads and streams alike', async () => {
     const key = `${tenantA}/${randomUUID()}`;
     await expect(driver.read(key)).rejects.toBeInstanceOf(BlobObjectMissing);
     await expect(driver.readStream(key)).rejects.toBeInstanceOf(BlobObjectMissing);
+    await expect(driver.openReader(key)).rejects.toBeInstanceOf(BlobObjectMissing);
     await expect(driver.read(`${randomUUID()}/${randomUUID()}`)).rejects.toThrow(/no object/);
   });
 
@@ -170,6 +191,7 @@ describe.each(DRIVERS)('blob driver: $name', ({ open, observableOverwrite }) => 
       await expect(driver.write(key, Buffer.from('x')), key).rejects.toBeInstanceOf(BlobKeyRefused);
       await expect(driver.read(key), key).rejects.toBeInstanceOf(BlobKeyRefused);
       await expect(driver.readStream(key), key).rejects.toBeInstanceOf(BlobKeyRefused);
+      await expect(driver.openReader(key), key).rejects.toBeInstanceOf(BlobKeyRefused);
       await expect(driver.delete(key), key).rejects.toBeInstanceOf(BlobKeyRefused);
       if (key !== '') await expect(listAll(driver, key), key).rejects.toBeInstanceOf(BlobKeyRefused);
     }

@@ -193,6 +193,13 @@ export function createLocalDriver(root: string): BlobDriver {
       const handle = await openObject(key);
       return handle.createReadStream({ highWaterMark: STREAM_READ_BYTES }); // closes the handle when it ends or is destroyed
     },
+    async openReader(key) {
+      const handle = await openObject(key);
+      return {
+        readInto: async (into) => (await handle.read(into, 0, into.length, null)).bytesRead,
+        close: () => handle.close(),
+      };
+    },
     delete: deleteObject,
     list,
     async deletePrefix(prefix) {

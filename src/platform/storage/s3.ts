@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
-import { type BlobDriver, BlobKeyRefused, type BlobObject, BlobObjectMissing } from './blob-store.ts';
+import { type BlobDriver, BlobKeyRefused, type BlobObject, BlobObjectMissing, streamReader } from './blob-store.ts';
 import { checkPrefix, isUuid, keySegments } from './keys.ts';
 
 export interface S3Settings {
@@ -197,6 +197,12 @@ export async function createS3Driver(settings: S3Settings): Promise<BlobDriver> 
     }
   }
 
+  async function objectStream(key: string): Promise<Readable> {
+    const body = await getObject(key);
+    if (!(body instanceof Readable)) throw new Error(`S3 answered ${key} with a body that is not a Node stream`);
+    return body;
+  }
+
   return {
     kind: 's3',
     location,
@@ -226,11 +232,8 @@ export async function createS3Driver(settings: S3Settings): Promise<BlobDriver> 
       const bytes = await body.transformToByteArray();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
-    async readStream(key) {
-      const body = await getObject(key);
-      if (!(body instanceof Readable)) throw new Error(`S3 answered ${key} with a body that is not a Node stream`);
-      return body;
-    },
+    readStream: objectStream,
+    openReader: async (key) => streamReader(await objectStream(key)),
     delete: deleteObject,
     list,
     async deletePrefix(prefix) {
