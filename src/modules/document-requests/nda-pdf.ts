@@ -1,4 +1,4 @@
-import { composePdf } from '../documents/compose.ts';
+import { composePdf } from '../documents/pdf-tools.ts';
 
 /** The signed agreement as a PDF: the exact text, then the signature record (the standard fonts speak Latin-1). */
 export function signedNdaPdf(input: {

@@ -3,8 +3,8 @@ import { auditScope } from '../../platform/audit/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { InvalidInput, NotFound } from '../../platform/errors.ts';
 import { requirePermission } from '../access/service.ts';
+import { readGrantId } from '../documents/pdf-tools.ts';
 import { readDocument, readVersion } from '../documents/store.ts';
-import { readGrantId } from '../documents/watermark.ts';
 import { openRequest, openSignature } from './sealing.ts';
 import {
   type AccessEventRow,

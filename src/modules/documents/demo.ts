@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../platform/context.ts';
-import { type ComposeOptions, composePdf } from './compose.ts';
+import type { ComposeOptions } from './compose.ts';
+import { composePdf } from './pdf-tools.ts';
 import { createDocument, uploadVersion } from './service.ts';
 
 interface DemoDocument {

@@ -1,11 +1,5 @@
 import { ParseSpeeds, PDFDict, PDFDocument, PDFInvalidObject, PDFName, PDFRawStream } from '@cantoo/pdf-lib';
-
-/** Why a PDF was refused at upload, in words for the person uploading it. */
-export class UnusablePdf extends Error {
-  override name = 'UnusablePdf';
-}
-
-export const NEEDS_PASSWORD = 'this PDF needs a password to open; upload an unprotected copy';
+import { NEEDS_PASSWORD, UnusablePdf } from './pdf-tools.ts';
 
 /** Parsing options shared by upload and stamping: no yielding per object (a 100-page file parses in milliseconds). */
 export const LOAD_OPTIONS = { parseSpeed: ParseSpeeds.Fastest, updateMetadata: false } as const;

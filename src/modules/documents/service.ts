@@ -7,7 +7,7 @@ import { fieldErrors } from '../../platform/http/errors.tsx';
 import { requirePermission } from '../access/service.ts';
 import { announceEveryPageChanged, forgetEveryPage } from '../trust-center/cache.ts';
 import { CONTENT_TYPES, cleanFilename, type FileKind, FileRefused, identifyFile, MAX_UPLOAD_BYTES } from './files.ts';
-import { preparePdf, UnusablePdf } from './pdf.ts';
+import { preparePdf, UnusablePdf } from './pdf-tools.ts';
 import { DocumentChange, DocumentFields, type UncheckedDocumentFields } from './schema.ts';
 import {
   type DocumentRow,

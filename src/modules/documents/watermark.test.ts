@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { degrees, PDFDict, PDFDocument, PDFName } from '@cantoo/pdf-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { composePages } from './compose.ts';
-import { NEEDS_PASSWORD, preparePdf, UnusablePdf } from './pdf.ts';
+import { NEEDS_PASSWORD, preparePdf, UnusablePdf } from './pdf-tools.ts';
 import { GRANT_INFO_KEY, readGrantId, type StampRecipient, stampPdf } from './watermark.ts';
 
 const run = promisify(execFile);

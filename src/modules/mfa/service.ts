@@ -1,14 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { generateSecret, generateURI, verify as verifyOtp } from 'otplib';
-import QRCode from 'qrcode';
 import { auditScope } from '../../platform/audit/audit.ts';
 import type { Actor, RequestContext } from '../../platform/context.ts';
 import { encryptedTextColumn, type Reencryptable } from '../../platform/crypto/reencryption.ts';
@@ -63,6 +55,9 @@ import {
   takeChallenge,
 } from './store.ts';
 import { mfaTotp } from './tables.ts';
+
+/** The WebAuthn library (some 70 modules with its certificate parsers), loaded when a passkey is first used. */
+const webauthn = () => import('@simplewebauthn/server');
 
 /** The roles that must use a second factor in a tenant that has not chosen otherwise. */
 export const DEFAULT_POLICY_ROLES: readonly string[] = ['owner', 'security-admin'];
@@ -197,6 +192,7 @@ export async function startTotpEnrolment(ctx: RequestContext, retry?: string): P
   // A retry after a wrong first code keeps the secret the person's app has already scanned.
   const secret = retry && TotpSecret.safeParse(retry).success ? retry : generateSecret();
   const uri = generateURI({ issuer: ctx.tenant.name, label: me.email, secret });
+  const { default: QRCode } = await import('qrcode'); // loaded when someone enrols, not at every start
   const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return { secret, uri, qrSvg };
 }
@@ -435,7 +431,7 @@ export async function passkeyRegistrationOptions(ctx: RequestContext, site: WebA
   const me = signedInPerson(ctx);
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const existing = await listPasskeyRows(tx, me.id);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: ctx.tenant.name,
       rpID: site.rpId,
       userName: me.email,
@@ -463,13 +459,15 @@ export async function registerPasskey(
   const outcome = await ctx.db.withTenant(tenantId, async (tx) => {
     const challenge = await takeAnsweredChallenge(ctx, tx, body.response.response.clientDataJSON, 'register', me.id);
     const verified = challenge
-      ? await verifyRegistrationResponse({
-          response: body.response as unknown as RegistrationResponseJSON,
-          expectedChallenge: challenge,
-          expectedOrigin: site.origin,
-          expectedRPID: site.rpId,
-          requireUserVerification: true,
-        }).catch(() => undefined)
+      ? await (await webauthn())
+          .verifyRegistrationResponse({
+            response: body.response as unknown as RegistrationResponseJSON,
+            expectedChallenge: challenge,
+            expectedOrigin: site.origin,
+            expectedRPID: site.rpId,
+            requireUserVerification: true,
+          })
+          .catch(() => undefined)
       : undefined;
     const credential = verified?.verified ? verified.registrationInfo.credential : undefined;
     if (!credential) {
@@ -521,7 +519,7 @@ export async function passkeyChallengeOptions(ctx: RequestContext, site: WebAuth
   const me = signedInPerson(ctx);
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
     const mine = await listPasskeyRows(tx, me.id);
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: site.rpId,
       allowCredentials: mine.map((p) => ({ id: p.credentialId, transports: p.transports })),
       userVerification: 'preferred',
@@ -534,7 +532,7 @@ export async function passkeyChallengeOptions(ctx: RequestContext, site: WebAuth
 /** Options for passwordless sign-in: any discoverable credential of this site, user verification required. */
 export async function passkeySignInOptions(ctx: RequestContext, site: WebAuthnSite) {
   return ctx.db.withTenant(ctx.tenant.id, async (tx) => {
-    const options = await generateAuthenticationOptions({ rpID: site.rpId, userVerification: 'required' });
+    const options = await (await webauthn()).generateAuthenticationOptions({ rpID: site.rpId, userVerification: 'required' });
     await keepChallenge(ctx, tx, options.challenge, 'sign-in', null);
     return options;
   });
@@ -556,19 +554,21 @@ async function checkAssertion(
   const row = await lockPasskeyByCredential(tx, body.response.id);
   if (!challenge) return { reason: 'unknown or expired challenge', ...(row ? { row } : {}) };
   if (!row || (userId && row.userId !== userId)) return { reason: 'unknown passkey', ...(row ? { row } : {}) };
-  const verification = await verifyAuthenticationResponse({
-    response: body.response as unknown as AuthenticationResponseJSON,
-    expectedChallenge: challenge,
-    expectedOrigin: site.origin,
-    expectedRPID: site.rpId,
-    credential: {
-      id: row.credentialId,
-      publicKey: new Uint8Array(Buffer.from(row.publicKey, 'base64url')),
-      counter: row.signCount,
-      transports: row.transports,
-    },
-    requireUserVerification: purpose === 'sign-in',
-  }).catch((error: unknown) => ({ verified: false as const, error }));
+  const verification = await (await webauthn())
+    .verifyAuthenticationResponse({
+      response: body.response as unknown as AuthenticationResponseJSON,
+      expectedChallenge: challenge,
+      expectedOrigin: site.origin,
+      expectedRPID: site.rpId,
+      credential: {
+        id: row.credentialId,
+        publicKey: new Uint8Array(Buffer.from(row.publicKey, 'base64url')),
+        counter: row.signCount,
+        transports: row.transports,
+      },
+      requireUserVerification: purpose === 'sign-in',
+    })
+    .catch((error: unknown) => ({ verified: false as const, error }));
   if (!verification.verified) {
     const message = 'error' in verification && verification.error instanceof Error ? verification.error.message : '';
     return { reason: /counter/i.test(message) ? 'signature counter did not increase' : 'verification failed', row };

@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import { auditScope } from '../../platform/audit/audit.ts';
 import type { Actor, RequestContext } from '../../platform/context.ts';
 import { encryptedTextColumn, type Reencryptable } from '../../platform/crypto/reencryption.ts';
@@ -220,8 +220,12 @@ async function providerSettings(tx: Tx, ctx: RequestContext): Promise<ProviderSe
   return { row, secret };
 }
 
+/** The OpenID Connect client (with its JOSE library), loaded when single sign-on is first used. */
+const openidClient = () => import('openid-client');
+
 /** Discovery (/.well-known/openid-configuration), client authentication with the secret when there is one. */
-function discover(settings: ProviderSettings): Promise<oidc.Configuration> {
+async function discover(settings: ProviderSettings): Promise<Oidc.Configuration> {
+  const oidc = await openidClient();
   const issuer = new URL(settings.row.issuer);
   const auth = settings.secret ? oidc.ClientSecretBasic(settings.secret) : oidc.None();
   return oidc.discovery(issuer, settings.row.clientId, undefined, auth, {
@@ -308,7 +312,8 @@ export async function startSsoSignIn(ctx: RequestContext, input: { origin: strin
   const now = ctx.clock.now();
   const settings = await ctx.db.withTenant(ctx.tenant.id, (tx) => providerSettings(tx, ctx));
   if (!settings?.row.enabled) throw new NotFound('single sign-on');
-  let config: oidc.Configuration;
+  const oidc = await openidClient();
+  let config: Oidc.Configuration;
   try {
     config = await discover(settings);
   } catch (error) {
@@ -436,6 +441,7 @@ interface ProviderIdentity {
 
 /** Exchanges the code (PKCE verifier, expected state and nonce) and reads the verified claims. */
 async function exchangeCode(spent: SpentState, callbackUrl: URL): Promise<ProviderIdentity> {
+  const oidc = await openidClient();
   const config = await discover(spent.settings);
   const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
     pkceCodeVerifier: spent.codeVerifier,

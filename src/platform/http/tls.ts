@@ -3,7 +3,6 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync
 import type { ServerOptions } from 'node:https';
 import path from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { generate } from 'selfsigned';
 import { parseIpAddress } from './client-ip.ts';
 
 // HTTPS served by Candor itself: TLS 1.2 and 1.3 only, forward-secret AEAD suites only.
@@ -198,6 +197,8 @@ async function generateSelfSigned(names: string[], now: Date): Promise<{ cert: s
   const altNames = names.map((name) =>
     parseIpAddress(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name },
   );
+  // Loaded only for --tls-self-signed: the certificate library brings some forty CommonJS modules.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
     keyType: 'ec',
     curve: 'P-256',

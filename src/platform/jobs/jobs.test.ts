@@ -195,6 +195,39 @@ describe('jobs', () => {
     expect(calls).toBe(2);
   });
 
+  it('starts again without rewriting unchanged queues and schedules, and follows a changed or retired cron', async () => {
+    const cronJob = (cron?: string) =>
+      registrable(
+        defineJob({
+          name: 'test.nightly',
+          payload: z.object({}),
+          ...(cron ? { cron, cronPayload: {} } : {}),
+          handler: async () => {},
+        }),
+      );
+    const plain = registrable(defineJob({ name: 'test.plain', payload: Payload, handler: async () => {} }));
+    const stamps = async () => {
+      const queues = await db.query<{ name: string; updated: string }>(
+        `select name, updated_on::text as updated from ${JOB_SCHEMA}.queue where name in ('test.nightly', 'test.plain') order by name`,
+      );
+      const schedules = await db.query<{ cron: string; updated: string }>(
+        `select cron, updated_on::text as updated from ${JOB_SCHEMA}.schedule where name = 'test.nightly'`,
+      );
+      return { queues: queues.rows, schedules: schedules.rows };
+    };
+    await stopJobs(await startJobs(cronJob('0 3 * * *'), plain));
+    const first = await stamps();
+    expect(first.queues).toHaveLength(2);
+    expect(first.schedules.map((s) => s.cron)).toEqual(['0 3 * * *']);
+    await sleep(20); // a rewrite would move updated_on
+    await stopJobs(await startJobs(cronJob('0 3 * * *'), plain));
+    expect(await stamps()).toEqual(first);
+    await stopJobs(await startJobs(cronJob('0 4 * * *'), plain));
+    expect((await stamps()).schedules.map((s) => s.cron)).toEqual(['0 4 * * *']);
+    await stopJobs(await startJobs(cronJob(), plain));
+    expect((await stamps()).schedules).toEqual([]);
+  });
+
   it('keeps one waiting job per singletonKey', async () => {
     const job = defineJob({ name: 'test.singleton', payload: Payload, handler: async () => {} });
     // Not working: the jobs wait, so the second enqueue meets the first.

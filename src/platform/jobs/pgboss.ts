@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
@@ -25,6 +26,43 @@ function transactionAdapter(tx: Tx): PgBoss.Db {
       return { rows: result.rows };
     },
   };
+}
+
+type QueueSettings = Pick<PgBoss.Queue, 'retryLimit' | 'retryDelay' | 'retryBackoff' | 'expireInSeconds'>;
+
+function queueSettings(def: RegisteredJob): QueueSettings {
+  return {
+    retryLimit: def.retry?.limit ?? 3,
+    retryDelay: def.retry?.delaySeconds ?? 30,
+    retryBackoff: def.retry?.backoff ?? true,
+    ...(def.expireInSeconds ? { expireInSeconds: def.expireInSeconds } : {}),
+  };
+}
+
+/** Whether a stored queue already has every setting the definition asks for (unset ones are left as they are). */
+function settingsHeld(stored: PgBoss.Queue, wanted: QueueSettings): boolean {
+  return (Object.keys(wanted) as (keyof QueueSettings)[]).every((key) => stored[key] === wanted[key]);
+}
+
+/**
+ * Schedules follow the definitions: a cron job's schedule is written when it is new or changed, and a schedule
+ * with no cron definition behind it is removed (a job a newer version retired or renamed would otherwise keep
+ * being queued with nobody to work it).
+ */
+async function reconcileSchedules(queue: PgBoss, definitions: Map<string, RegisteredJob>): Promise<void> {
+  // The rows also carry their time zone, which pg-boss's type leaves out.
+  const rows = (await queue.getSchedules()) as (PgBoss.Schedule & { timezone?: string })[];
+  const stored = new Map(rows.map((s) => [s.name, s]));
+  for (const def of definitions.values()) {
+    if (!def.cron) continue;
+    const data = (def.cronPayload ?? {}) as object;
+    const current = stored.get(def.name);
+    const unchanged = current && current.cron === def.cron && current.timezone === 'UTC' && isDeepStrictEqual(current.data, data);
+    if (!unchanged) await queue.schedule(def.name, def.cron, data, { tz: 'UTC' });
+  }
+  for (const name of stored.keys()) {
+    if (!definitions.get(name)?.cron) await queue.unschedule(name);
+  }
 }
 
 /**
@@ -128,16 +166,13 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
       queue.on('error', (err) => log.error({ err }, 'job queue error'));
       await oneStarterAtATime(db, async () => {
         await queue.start();
+        // Only what changed is written: a restart with nothing new touches no queue row.
+        const existing = new Map((await queue.getQueues()).map((q) => [q.name, q]));
         for (const def of definitions.values()) {
-          const settings = {
-            retryLimit: def.retry?.limit ?? 3,
-            retryDelay: def.retry?.delaySeconds ?? 30,
-            retryBackoff: def.retry?.backoff ?? true,
-            ...(def.expireInSeconds ? { expireInSeconds: def.expireInSeconds } : {}),
-          };
-          // createQueue leaves an existing queue as it is: apply the definition's current retry settings.
-          await queue.createQueue(def.name, { name: def.name, ...settings });
-          await queue.updateQueue(def.name, { name: def.name, ...settings });
+          const settings = queueSettings(def);
+          const current = existing.get(def.name);
+          if (!current) await queue.createQueue(def.name, { name: def.name, ...settings });
+          else if (!settingsHeld(current, settings)) await queue.updateQueue(def.name, { name: def.name, ...settings });
         }
       });
       boss = queue;
@@ -164,13 +199,8 @@ export function createJobs(db: Database, log: Logger, options: JobsOptions = {})
           },
         );
         workers.set(def.name, id);
-        if (def.cron) await queue.schedule(def.name, def.cron, (def.cronPayload ?? {}) as object, { tz: 'UTC' });
-        else await queue.unschedule(def.name);
       }
-      // A job a newer version retired (or renamed) would otherwise keep being queued with nobody to work it.
-      for (const schedule of await queue.getSchedules()) {
-        if (!definitions.has(schedule.name)) await queue.unschedule(schedule.name);
-      }
+      await reconcileSchedules(queue, definitions);
       stopListening = await listen(db, jobQueued, {
         message: wake,
         // Some announcements may be lost: every worker looks once.

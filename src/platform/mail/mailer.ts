@@ -1,6 +1,5 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../context.ts';
@@ -75,6 +74,15 @@ function smtpReplyCode(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** nodemailer (some 40 modules) is loaded with the first message delivered, not at every start. */
+async function createTransports(smtpUrl: string | undefined) {
+  const { default: nodemailer } = await import('nodemailer');
+  return {
+    smtp: smtpUrl ? nodemailer.createTransport({ url: smtpUrl, ...SMTP_TIMEOUTS }) : undefined,
+    composer: nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }),
+  };
+}
+
 /**
  * The outbox: `enqueue` writes the message and its delivery job in the caller's transaction; the
  * `mail.deliver` job then sends it over SMTP (retrying with backoff) or, with no SMTP configured,
@@ -82,8 +90,11 @@ function smtpReplyCode(error: unknown): number | undefined {
  */
 export function createMailSystem(db: Database, jobs: Jobs, settings: MailSettings, log: Logger, clock: Clock): MailSystem {
   const retry = settings.retry ?? DEFAULT_MAIL_RETRY;
-  const transport = settings.smtpUrl ? nodemailer.createTransport({ url: settings.smtpUrl, ...SMTP_TIMEOUTS }) : undefined;
-  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  let transports: ReturnType<typeof createTransports> | undefined;
+  const loadedTransports = () => {
+    transports ??= createTransports(settings.smtpUrl);
+    return transports;
+  };
 
   const deliver = defineJob({
     name: 'mail.deliver',
@@ -98,7 +109,7 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
       if ('busy' in row) throw new Error(`mail ${id} is being delivered by another attempt; trying again later`);
       let outcome: { status: string; messageId: string; emlPath?: string };
       try {
-        outcome = transport ? await sendOverSmtp(row) : await keepAsFile(row);
+        outcome = settings.smtpUrl ? await sendOverSmtp(row) : await keepAsFile(row);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         const code = smtpReplyCode(error);
@@ -152,12 +163,14 @@ export function createMailSystem(db: Database, jobs: Jobs, settings: MailSetting
   }
 
   async function sendOverSmtp(row: OutboxRow) {
-    if (!transport) throw new Error('no SMTP transport');
-    const info = await transport.sendMail(message(row));
+    const { smtp } = await loadedTransports();
+    if (!smtp) throw new Error('no SMTP transport');
+    const info = await smtp.sendMail(message(row));
     return { status: 'sent', messageId: info.messageId };
   }
 
   async function keepAsFile(row: OutboxRow) {
+    const { composer } = await loadedTransports();
     const composed = await composer.sendMail(message(row));
     const dir = path.join(settings.keepDir, row.tenantId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
