@@ -185,6 +185,7 @@ class ChunkFiller {
 export class ArchiveWriter {
   private offset = 0;
   private readonly parts: PartDigest[] = [];
+  private readonly names = new Set<string>();
   private readonly sealer: ChunkSealer;
   /** The queue of sink writes. It never rejects: the first failure is kept and thrown by the next call. */
   private writing: Promise<void> = Promise.resolve();
@@ -236,7 +237,8 @@ export class ArchiveWriter {
     this.throwIfFailed();
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length === 0 || nameBytes.length > MAX_NAME_BYTES) throw new Error(`part name ${name} is empty or too long`);
-    if (this.parts.some((p) => p.name === name)) throw new Error(`part ${name} is already in the archive`);
+    if (this.names.has(name)) throw new Error(`part ${name} is already in the archive`);
+    this.names.add(name);
     const startOffset = this.offset;
     const nameRecord = Buffer.alloc(3 + nameBytes.length);
     nameRecord[0] = RECORD.part;

@@ -42,6 +42,7 @@ export async function replayArchive(
 ): Promise<ReplayResult> {
   const open = chunkOpener(keys);
   const byName = roles(manifest);
+  const listedParts = new Map(manifest.parts.map((p) => [p.name, p]));
   const result: Omit<ReplayResult, 'rowCounts'> = { blobs: 0, files: 0, warnings: [] };
   let role: PartRole | undefined;
   let collected: Buffer[] = [];
@@ -60,7 +61,7 @@ export async function replayArchive(
         else collected.push(plaintext);
       },
       async partEnd(part) {
-        const listed = manifest.parts.find((p) => p.name === part.name);
+        const listed = listedParts.get(part.name);
         if (listed?.sha256 !== part.sha256 || listed.storedSize !== part.storedSize) {
           throw new ArchiveDamaged(`part ${part.name}: SHA-256 mismatch`, part.name);
         }
