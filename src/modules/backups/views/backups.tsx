@@ -46,8 +46,8 @@ function HealthBanner({ health }: { health: BackupHealth }) {
         Backups are healthy
       </h2>
       <p>
-        The latest backup succeeded at <Time at={health.lastSuccessAt ? new Date(health.lastSuccessAt) : null} />; every stored
-        backup passed its last verification.
+        The latest backup succeeded at <Time at={health.lastSuccessAt ? new Date(health.lastSuccessAt) : null} />; no stored
+        backup has failed a verification (the history shows which have been verified).
       </p>
     </section>
   );
