@@ -9,8 +9,8 @@ import { checkPrefix, keySegments } from './keys.ts';
 // Temp files start with a dot (no key segment can) and end in a random tag, so list() never shows them
 // and removeAbandonedWrites() recognises them.
 const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
-// Streams read 1 MiB at a time: at Node's default 64 KiB a backup of a large store waits on sixteen times as
-// many thread-pool round trips (its archive chunks are 1 MiB anyway).
+// Streams read 1 MiB at a time: at Node's default 64 KiB a reader of a large object waits on sixteen times
+// as many thread-pool round trips.
 const STREAM_READ_BYTES = 1024 * 1024;
 
 function errorCode(error: unknown): string | undefined {

@@ -67,14 +67,21 @@ export async function sweepOrphans(maintenance: Maintenance, now: Date): Promise
 
 type ObjectProblem = Pick<ScrubFailure, 'reason' | 'detail'>;
 
-/** Streams one stored object and compares it with its row; undefined when it matches. */
-async function checkStoredObject(driver: BlobDriver, row: BlobRow): Promise<ObjectProblem | undefined> {
+const SCRUB_READ_BYTES = 1024 * 1024;
+
+/** Reads one stored object and compares it with its row; undefined when it matches. */
+async function checkStoredObject(driver: BlobDriver, row: BlobRow, buffer: Buffer): Promise<ObjectProblem | undefined> {
   const hash = createHash('sha256');
   let size = 0;
   try {
-    for await (const chunk of await driver.readStream(row.objectKey)) {
-      size += (chunk as Buffer).length;
-      hash.update(chunk as Buffer);
+    const reader = await driver.openReader(row.objectKey);
+    try {
+      for (let count = await reader.readInto(buffer); count > 0; count = await reader.readInto(buffer)) {
+        size += count;
+        hash.update(buffer.subarray(0, count));
+      }
+    } finally {
+      await reader.close();
     }
   } catch (error) {
     if (error instanceof BlobObjectMissing) return { reason: 'missing', detail: `no object in ${driver.location}` };
@@ -89,12 +96,14 @@ async function checkStoredObject(driver: BlobDriver, row: BlobRow): Promise<Obje
 /** Checks every recorded object (or one tenant's) against its stored size and SHA-256; needs no key. */
 export async function scrubStoredObjects({ db, driver, log }: Maintenance, tenantId?: string): Promise<ScrubReport> {
   const report: ScrubReport = { checked: 0, bytes: 0, failures: [] };
+  // One buffer for every object: a scrub reads the whole store in the server's process.
+  const buffer = Buffer.allocUnsafe(SCRUB_READ_BYTES);
   let after: { tenantId: string; id: string } | undefined;
   for (;;) {
     // Rows are read in short transactions; objects are read outside them (PGlite has one connection).
     const rows = await db.withSystem((tx) => blobRowsAfter(tx, after, SCRUB_PAGE, tenantId));
     for (const row of rows) {
-      const problem = await checkStoredObject(driver, row);
+      const problem = await checkStoredObject(driver, row, buffer);
       report.checked += 1;
       report.bytes += row.storedSize;
       if (problem) report.failures.push({ tenantId: row.tenantId, blobId: row.id, objectKey: row.objectKey, ...problem });
